@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.modelgate.admin.AdminHttpServer;
 import io.modelgate.admin.StatusHandler;
+import io.modelgate.admin.XdsStatusHandler;
 import io.modelgate.config.ConfigException;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.health.HealthHttpHandler;
@@ -14,6 +15,7 @@ import io.modelgate.view.HealthViewSource;
 import io.modelgate.xds.EnvoyResources;
 import io.modelgate.xds.XdsServer;
 import io.modelgate.xds.XdsSnapshotPublisher;
+import io.modelgate.xds.XdsStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -50,10 +52,14 @@ public final class ModelgateServer implements AutoCloseable {
   /** The ADS server and the publisher feeding it; absent in sidecar mode. */
   private record Xds(XdsServer server, XdsSnapshotPublisher publisher) implements AutoCloseable {
     static Xds start(ModelgateConfig config, ReadinessPipeline pipeline) {
-      XdsServer server = new XdsServer(config.xds().listen());
+      XdsServer server = new XdsServer(config.xds().listen(), config.xds().nodeGroup());
       XdsSnapshotPublisher publisher =
-          new XdsSnapshotPublisher(new EnvoyResources(config), server.cache(), pipeline.view());
+          new XdsSnapshotPublisher(new EnvoyResources(config), server, pipeline.view());
       return new Xds(server, publisher);
+    }
+
+    XdsStatus status() {
+      return XdsStatus.of(server, publisher);
     }
 
     @Override
@@ -99,6 +105,7 @@ public final class ModelgateServer implements AutoCloseable {
         HealthService.start(pipeline.view(), pipeline.heartbeat(), Clock.systemUTC(), healthTicks);
     Server grpc = null;
     AdminHttpServer http = null;
+    Xds xds = null;
     try {
       grpc =
           NettyServerBuilder.forAddress(config.listen().grpc())
@@ -109,8 +116,11 @@ public final class ModelgateServer implements AutoCloseable {
       Map<String, com.sun.net.httpserver.HttpHandler> routes =
           new HashMap<>(new HealthHttpHandler(health).routes());
       routes.put(StatusHandler.PATH, new StatusHandler(pipeline.view()));
+      if (mode == Mode.CONTROL_PLANE) {
+        xds = Xds.start(config, pipeline);
+        routes.put(XdsStatusHandler.PATH, new XdsStatusHandler(xds::status));
+      }
       http = AdminHttpServer.start(config.listen(), routes);
-      Xds xds = mode == Mode.CONTROL_PLANE ? Xds.start(config, pipeline) : null;
       pipeline.start();
       log.info(
           "modelgate probing {} replicas x {} models; gRPC health on {}, HTTP on {}",
@@ -125,6 +135,9 @@ public final class ModelgateServer implements AutoCloseable {
       }
       if (http != null) {
         http.close();
+      }
+      if (xds != null) {
+        closeXds(xds);
       }
       health.close();
       healthTicks.shutdownNow();
@@ -200,6 +213,22 @@ public final class ModelgateServer implements AutoCloseable {
     return xds.server().port();
   }
 
+  /** The xDS side (node groups, streams, NACKs, versions); only in control-plane mode. */
+  public XdsStatus xdsStatus() {
+    if (xds == null) {
+      throw new IllegalStateException("a sidecar serves no xDS");
+    }
+    return xds.status();
+  }
+
+  private static void closeXds(Xds xds) {
+    try {
+      xds.close();
+    } catch (Exception e) {
+      log.warn("stopping xDS: {}", e.getMessage());
+    }
+  }
+
   @Override
   public void close() {
     health.enterTerminalState();
@@ -214,11 +243,7 @@ public final class ModelgateServer implements AutoCloseable {
     }
     if (xds != null) {
       // Envoy keeps its last configuration when the ADS stream goes away.
-      try {
-        xds.close();
-      } catch (Exception e) {
-        log.warn("stopping xDS: {}", e.getMessage());
-      }
+      closeXds(xds);
     }
     health.close();
     http.close();

@@ -11,9 +11,11 @@ import java.util.Map;
  */
 final class XdsSection {
   private static final List<String> KEYS =
-      List.of("listen", "envoyListener", "connectTimeoutMs", "retries", "nodeGroup");
+      List.of(
+          "listen", "envoyListener", "connectTimeoutMs", "perTryTimeoutMs", "retries", "nodeGroup");
   private static final int MAX_RETRIES = 10;
   private static final long MAX_CONNECT_TIMEOUT_MS = 60_000;
+  private static final long MAX_PER_TRY_TIMEOUT_MS = 600_000;
 
   private XdsSection() {}
 
@@ -22,6 +24,7 @@ final class XdsSection {
     InetSocketAddress listen = defaults.listen();
     InetSocketAddress envoyListener = defaults.envoyListener();
     long connectTimeoutMs = defaults.connectTimeout().toMillis();
+    long perTryTimeoutMs = defaults.perTryTimeout().toMillis();
     int retries = defaults.retries();
     XdsConfig.NodeGroup nodeGroup = defaults.nodeGroup();
     List<Map.Entry<String, ConfigNode>> entries = node.isNull() ? List.of() : node.entries();
@@ -30,20 +33,26 @@ final class XdsSection {
       switch (entry.getKey()) {
         case "listen" -> listen = ListenSection.address(value);
         case "envoyListener" -> envoyListener = ListenSection.address(value);
-        case "connectTimeoutMs" -> connectTimeoutMs = connectTimeout(value);
+        case "connectTimeoutMs" -> connectTimeoutMs = millis(value, MAX_CONNECT_TIMEOUT_MS);
+        case "perTryTimeoutMs" -> perTryTimeoutMs = millis(value, MAX_PER_TRY_TIMEOUT_MS);
         case "retries" -> retries = retries(value);
         case "nodeGroup" -> nodeGroup = nodeGroup(value);
         default -> throw value.unknownKey(KEYS);
       }
     }
     return new XdsConfig(
-        listen, envoyListener, Duration.ofMillis(connectTimeoutMs), retries, nodeGroup);
+        listen,
+        envoyListener,
+        Duration.ofMillis(connectTimeoutMs),
+        Duration.ofMillis(perTryTimeoutMs),
+        retries,
+        nodeGroup);
   }
 
-  private static long connectTimeout(ConfigNode value) {
+  private static long millis(ConfigNode value, long max) {
     long millis = value.integer("an integer (milliseconds)");
-    if (millis <= 0 || millis > MAX_CONNECT_TIMEOUT_MS) {
-      throw value.error("must be from 1 to " + MAX_CONNECT_TIMEOUT_MS + ", got " + value.describe());
+    if (millis <= 0 || millis > max) {
+      throw value.error("must be from 1 to " + max + ", got " + value.describe());
     }
     return millis;
   }

@@ -73,13 +73,6 @@ public final class EnvoyResources {
 
   public static final String VERSION_HEADER = "x-model-version";
 
-  /**
-   * Longest wait for one try of an inference call before Envoy retries it on another replica.
-   * Shorter than typical client deadlines, so a replica that hangs between two probes costs a
-   * retry rather than a failed request (the demo measured 49 failures in the hang step with 5 s).
-   */
-  public static final java.time.Duration PER_TRY_TIMEOUT = java.time.Duration.ofMillis(500);
-
   private static final String GRPC_PREFIX = "/tensorflow.serving.";
   private static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
@@ -137,7 +130,11 @@ public final class EnvoyResources {
     return assignments;
   }
 
-  public Listener listener() {
+  public List<Listener> listeners() {
+    return List.of(listener());
+  }
+
+  private Listener listener() {
     HttpConnectionManager hcm =
         HttpConnectionManager.newBuilder()
             .setStatPrefix(LISTENER_NAME)
@@ -279,7 +276,7 @@ public final class EnvoyResources {
     return RetryPolicy.newBuilder()
         .setRetryOn(retryOn)
         .setNumRetries(UInt32Value.of(settings.retries()))
-        .setPerTryTimeout(durationOf(PER_TRY_TIMEOUT))
+        .setPerTryTimeout(durationOf(settings.perTryTimeout()))
         .addRetryHostPredicate(
             RetryPolicy.RetryHostPredicate.newBuilder()
                 .setName("envoy.retry_host_predicates.previous_hosts")

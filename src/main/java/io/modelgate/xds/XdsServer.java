@@ -4,6 +4,7 @@ import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.modelgate.config.XdsConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -12,15 +13,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The ADS endpoint Envoy connects to (LDS, RDS, CDS and EDS over one stream), serving whatever
- * snapshot the {@link XdsSnapshotPublisher} last put in the cache. Every Envoy node shares the
- * one group {@link XdsSnapshotPublisher#GROUP}.
+ * snapshot the {@link XdsSnapshotPublisher} last put in the cache for the Envoy's node group.
  */
 public final class XdsServer implements AutoCloseable {
-  private final SimpleCache<String> cache = new SimpleCache<>(node -> XdsSnapshotPublisher.GROUP);
+  private final NodeGroups nodeGroups;
+  private final SimpleCache<String> cache;
   private final XdsCallbacks callbacks = new XdsCallbacks();
   private final Server server;
 
-  public XdsServer(InetSocketAddress address) {
+  public XdsServer(InetSocketAddress address, XdsConfig.NodeGroup nodeGroup) {
+    nodeGroups = new NodeGroups(nodeGroup);
+    cache = new SimpleCache<>(nodeGroups);
     V3DiscoveryServer discovery = new V3DiscoveryServer(List.of(callbacks), cache);
     server =
         NettyServerBuilder.forAddress(address)
@@ -33,8 +36,27 @@ public final class XdsServer implements AutoCloseable {
     }
   }
 
-  public SimpleCache<String> cache() {
+  /** Every Envoy in one group. */
+  public XdsServer(InetSocketAddress address) {
+    this(address, XdsConfig.NodeGroup.ALL);
+  }
+
+  SimpleCache<String> cache() {
     return cache;
+  }
+
+  NodeGroups nodeGroups() {
+    return nodeGroups;
+  }
+
+  /** The node groups seen so far, e.g. {@code cluster:edge} with {@code nodeGroup: cluster}. */
+  public List<String> groups() {
+    return nodeGroups.groups();
+  }
+
+  /** xDS streams open now. */
+  public long openStreams() {
+    return callbacks.openStreams();
   }
 
   public int port() {

@@ -10,49 +10,70 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns each complete health view into an xDS snapshot and hands it to the snapshot cache.
+ * Turns each complete health view into an xDS snapshot and hands it to the snapshot cache, for
+ * every node group (see {@link NodeGroups}).
  *
  * <p>Nothing is published until the view is {@code complete} (the first full probe round, or
  * the startup timeout): an Envoy reconnecting to a restarted modelgate keeps serving its last
- * configuration instead of receiving one where every replica is still UNKNOWN.
+ * configuration instead of receiving one where every replica is still UNKNOWN. A view whose
+ * resources equal the last snapshot's publishes nothing; otherwise the types that changed get
+ * the next monotonic version ({@link SnapshotVersions}).
  *
- * <p>Thread safety: snapshots are built on one private thread; the view listener only records
- * the newest view and never waits, so a slow build coalesces views instead of queueing them.
- * A snapshot that fails its consistency check is logged and not published; the last good one
- * stays in place.
+ * <p>Thread safety: snapshots are built and set on one private thread (the only writer of the
+ * cache); the view listener only records the newest view and never waits, so a slow build
+ * coalesces views instead of queueing them. A snapshot that fails its consistency check is
+ * logged and not published; the last good one stays in place.
  */
 public final class XdsSnapshotPublisher implements AutoCloseable {
-  /** The one node group: every Envoy gets the same resources. */
-  public static final String GROUP = "modelgate";
-
   private static final Logger log = LoggerFactory.getLogger(XdsSnapshotPublisher.class);
 
   private final EnvoyResources resources;
   private final SimpleCache<String> cache;
+  private final NodeGroups groups;
   private final ExecutorService builder =
       Executors.newSingleThreadExecutor(r -> new Thread(r, "xds-snapshot"));
   private final AtomicReference<HealthView> pending = new AtomicReference<>();
   private final AtomicLong published = new AtomicLong();
+  private final SnapshotVersions versions = new SnapshotVersions();
   private final AutoCloseable subscription;
+  /** Written on the builder thread only; read by {@link #status}. */
+  private volatile Snapshot last;
 
-  public XdsSnapshotPublisher(EnvoyResources resources, SimpleCache<String> cache, HealthViewSource views) {
+  public XdsSnapshotPublisher(EnvoyResources resources, XdsServer server, HealthViewSource views) {
     this.resources = resources;
-    this.cache = cache;
+    this.cache = server.cache();
+    this.groups = server.nodeGroups();
+    groups.onNewGroup(group -> runOnBuilder(() -> setForNewGroup(group)));
     this.subscription = views.subscribe(this::offer);
     offer(views.current());
   }
 
-  /** Number of snapshots handed to the cache so far. */
+  /** Number of distinct snapshots published so far. */
   public long publishedSnapshots() {
     return published.get();
+  }
+
+  /** The version of each resource type in the last snapshot, empty before the first. */
+  public Map<String, String> versions() {
+    Snapshot snapshot = last;
+    if (snapshot == null) {
+      return Map.of();
+    }
+    return Map.of(
+        "clusters", snapshot.clusters().version(),
+        "endpoints", snapshot.endpoints().version(),
+        "listeners", snapshot.listeners().version(),
+        "routes", snapshot.routes().version());
   }
 
   private void offer(HealthView view) {
@@ -60,7 +81,15 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
       return;
     }
     if (pending.getAndSet(view) == null) {
-      builder.execute(this::buildNewest);
+      runOnBuilder(this::buildNewest);
+    }
+  }
+
+  private void runOnBuilder(Runnable task) {
+    try {
+      builder.execute(task);
+    } catch (RejectedExecutionException e) {
+      // Closing: nothing more is published.
     }
   }
 
@@ -69,28 +98,42 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
     if (view == null) {
       return;
     }
-    Snapshot snapshot = build(view);
+    List<Cluster> clusters = resources.clusters(view);
+    List<ClusterLoadAssignment> endpoints = resources.loadAssignments(view);
+    List<Listener> listeners = resources.listeners();
+    List<RouteConfiguration> routes = List.of(resources.routes(view));
+    SnapshotVersions.Next next =
+        versions.next(
+            Map.of("clusters", clusters, "endpoints", endpoints, "listeners", listeners, "routes", routes));
+    if (!next.changed()) {
+      return;
+    }
+    Snapshot snapshot =
+        Snapshot.create(
+            clusters, next.of("clusters"),
+            endpoints, next.of("endpoints"),
+            listeners, next.of("listeners"),
+            routes, next.of("routes"),
+            List.of(), "none");
     try {
       snapshot.ensureConsistent();
     } catch (SnapshotConsistencyException e) {
       log.error("xDS snapshot for view {} is inconsistent, keeping the previous one: {}", view.version(), e.getMessage());
       return;
     }
-    cache.setSnapshot(GROUP, snapshot);
+    last = snapshot;
+    for (String group : groups.groups()) {
+      cache.setSnapshot(group, snapshot);
+    }
     published.incrementAndGet();
   }
 
-  Snapshot build(HealthView view) {
-    List<Cluster> clusters = resources.clusters(view);
-    List<ClusterLoadAssignment> endpoints = resources.loadAssignments(view);
-    List<Listener> listeners = List.of(resources.listener());
-    List<RouteConfiguration> routes = List.of(resources.routes(view));
-    return Snapshot.create(
-        clusters, ResourceVersions.of(clusters),
-        endpoints, ResourceVersions.of(endpoints),
-        listeners, ResourceVersions.of(listeners),
-        routes, ResourceVersions.of(routes),
-        List.of(), "none");
+  private void setForNewGroup(String group) {
+    log.info("Envoy node group {} connected", group);
+    Snapshot snapshot = last;
+    if (snapshot != null) {
+      cache.setSnapshot(group, snapshot);
+    }
   }
 
   @Override

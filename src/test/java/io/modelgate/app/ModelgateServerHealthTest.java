@@ -160,6 +160,21 @@ class ModelgateServerHealthTest {
   }
 
   @Test
+  void xdsEndpointShowsPublishedSnapshotsAndNoNacks() throws Exception {
+    simulator.replica("r0").loadModel(MODEL, 1);
+    startControlPlane(MODEL);
+    await().atMost(WAIT).until(() -> server.xdsStatus().snapshots() >= 1);
+
+    HttpResponse<String> xds = get("/xds");
+    assertThat(xds.statusCode()).isEqualTo(200);
+    assertThat(xds.body())
+        .contains("\"nodeGroup\":\"all\"")
+        .contains("\"groups\":[\"modelgate\"]")
+        .contains("\"nacks\":0")
+        .contains("\"endpoints\":\"");
+  }
+
+  @Test
   void unknownServiceIsNotFoundOverGrpcAnd404OverHttp() throws Exception {
     startControlPlane(MODEL);
 
@@ -225,6 +240,7 @@ class ModelgateServerHealthTest {
     local.stop();
     await().atMost(WAIT).until(() -> check(MODEL) == ServingStatus.NOT_SERVING);
     assertThat(get("/readyz/" + MODEL).body()).contains("UNREACHABLE");
+    assertThat(get("/xds").statusCode()).as("a sidecar serves no xDS").isEqualTo(404);
   }
 
   @Test

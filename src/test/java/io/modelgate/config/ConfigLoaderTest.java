@@ -56,6 +56,7 @@ class ConfigLoaderTest {
                     new InetSocketAddress("127.0.0.1", 19000),
                     new InetSocketAddress("0.0.0.0", 10080),
                     Duration.ofMillis(250),
+                    Duration.ofMillis(1500),
                     3,
                     XdsConfig.NodeGroup.CLUSTER)));
   }
@@ -137,7 +138,9 @@ class ConfigLoaderTest {
         Arguments.of("xds-negative-retries", "xds.retries: must be from 0 to 10, got -1"),
         Arguments.of(
             "xds-unknown-key",
-            "xds.listner: unknown key (expected one of: listen, envoyListener, connectTimeoutMs, retries, nodeGroup)"),
+            "xds.listner: unknown key (expected one of: listen, envoyListener, connectTimeoutMs,"
+                + " perTryTimeoutMs, retries, nodeGroup)"),
+        Arguments.of("xds-zero-per-try-timeout", "xds.perTryTimeoutMs: must be from 1 to 600000, got 0"),
         Arguments.of("xds-bad-node-group", "xds.nodeGroup: expected all or cluster, got \"node\""),
         Arguments.of(
             "unknown-probe-key",

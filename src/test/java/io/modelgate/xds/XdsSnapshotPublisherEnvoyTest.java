@@ -67,7 +67,7 @@ class XdsSnapshotPublisherEnvoyTest {
         };
     EnvoyResources resources = new EnvoyResources(config);
     try (XdsServer xds = new XdsServer(new InetSocketAddress("127.0.0.1", 0));
-        XdsSnapshotPublisher publisher = new XdsSnapshotPublisher(resources, xds.cache(), source);
+        XdsSnapshotPublisher publisher = new XdsSnapshotPublisher(resources, xds, source);
         EnvoyProcess envoy = EnvoyProcess.startWithAds(xds.port())) {
       await().atMost(Duration.ofSeconds(20)).until(envoy::ready);
       String clusters = envoy.admin("/clusters");

@@ -10,13 +10,12 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Version strings for xDS resources: a SHA-256 of their deterministic protobuf encoding, so the
- * same resources always get the same version (in any JVM, on any modelgate instance) and
- * java-control-plane, which pushes only when a version string changes, pushes exactly when the
- * content changed.
+ * Content digests of xDS resources: a SHA-256 of their deterministic protobuf encoding, so the
+ * same resources always get the same digest (in any JVM) and {@link SnapshotVersions} can tell
+ * exactly when a resource type changed.
  */
-final class ResourceVersions {
-  private ResourceVersions() {}
+final class ResourceDigests {
+  private ResourceDigests() {}
 
   static String of(Iterable<? extends Message> resources) {
     MessageDigest digest = sha256();

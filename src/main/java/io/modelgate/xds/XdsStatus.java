@@ -1,0 +1,29 @@
+package io.modelgate.xds;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What the xDS side is doing, for operators: node grouping, groups seen, open streams, NACKs
+ * received (non-zero means an Envoy rejected generated configuration: see the error log), and
+ * the snapshots published with the current version of each resource type.
+ */
+public record XdsStatus(
+    String nodeGroup,
+    List<String> groups,
+    long openStreams,
+    long nacks,
+    long snapshots,
+    Map<String, String> versions) {
+
+  public static XdsStatus of(XdsServer server, XdsSnapshotPublisher publisher) {
+    return new XdsStatus(
+        server.nodeGroups().mode().name().toLowerCase(Locale.ROOT),
+        server.groups(),
+        server.openStreams(),
+        server.nacks(),
+        publisher.publishedSnapshots(),
+        publisher.versions());
+  }
+}
