@@ -64,7 +64,7 @@ var breakages = []breakage{
 		"has a HEALTHCHECK"},
 	{"Dockerfile base on a moving tag", "src/main/docker/Dockerfile", "FROM eclipse-temurin:17.0.15_6-jre", "FROM eclipse-temurin:17-jre",
 		"base images are pinned"},
-	{"Dockerfile port not exposed", "src/main/docker/Dockerfile", "EXPOSE 8080 8081 18000", "EXPOSE 8080 8081",
+	{"Dockerfile port not exposed", "src/main/docker/Dockerfile", "EXPOSE 8080 8081 18000 18001", "EXPOSE 8080 8081",
 		"EXPOSEs the service's ports"},
 	{"Dockerfile lint warning", "src/main/docker/Dockerfile", "eclipse-temurin-17 AS build", "eclipse-temurin-17 as build",
 		"passes BuildKit's lint rules"},

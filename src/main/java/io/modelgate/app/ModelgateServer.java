@@ -7,7 +7,11 @@ import io.modelgate.admin.AdminHttpServer;
 import io.modelgate.admin.StatusHandler;
 import io.modelgate.admin.XdsStatusHandler;
 import io.modelgate.config.ConfigException;
+import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ModelgateConfig;
+import io.modelgate.extproc.ExtProcServer;
+import io.modelgate.extproc.ExternalProcessorService;
+import io.modelgate.extproc.PassiveDetector;
 import io.modelgate.health.HealthHttpHandler;
 import io.modelgate.health.HealthService;
 import io.modelgate.readiness.ReadinessPipeline;
@@ -18,9 +22,11 @@ import io.modelgate.xds.XdsSnapshotPublisher;
 import io.modelgate.xds.XdsStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -49,13 +55,27 @@ public final class ModelgateServer implements AutoCloseable {
   private final AdminHttpServer http;
   private final Xds xds;
 
-  /** The ADS server and the publisher feeding it; absent in sidecar mode. */
-  private record Xds(XdsServer server, XdsSnapshotPublisher publisher) implements AutoCloseable {
+  /**
+   * The ADS server and the publisher feeding it, and the gateway filter's ext_proc service if
+   * enabled; absent in sidecar mode.
+   */
+  private record Xds(XdsServer server, XdsSnapshotPublisher publisher, Gateway gateway)
+      implements AutoCloseable {
     static Xds start(ModelgateConfig config, ReadinessPipeline pipeline) {
-      XdsServer server = new XdsServer(config.xds().listen(), config.xds().nodeGroup());
-      XdsSnapshotPublisher publisher =
-          new XdsSnapshotPublisher(new EnvoyResources(config), server, pipeline.view());
-      return new Xds(server, publisher);
+      Gateway gateway = config.extProc().enabled() ? Gateway.start(config, pipeline) : null;
+      XdsServer server;
+      try {
+        server = new XdsServer(config.xds().listen(), config.xds().nodeGroup());
+      } catch (RuntimeException e) {
+        if (gateway != null) {
+          gateway.close();
+        }
+        throw e;
+      }
+      EnvoyResources resources =
+          new EnvoyResources(config, Optional.ofNullable(gateway).map(Gateway::envoyAddress));
+      XdsSnapshotPublisher publisher = new XdsSnapshotPublisher(resources, server, pipeline.view());
+      return new Xds(server, publisher, gateway);
     }
 
     XdsStatus status() {
@@ -66,6 +86,44 @@ public final class ModelgateServer implements AutoCloseable {
     public void close() throws Exception {
       publisher.close();
       server.close();
+      if (gateway != null) {
+        gateway.close();
+      }
+    }
+  }
+
+  /** The ext_proc service of the gateway filter and the server it listens on. */
+  private record Gateway(ExtProcServer server, ExternalProcessorService service, ExtProcConfig config)
+      implements AutoCloseable {
+    static Gateway start(ModelgateConfig config, ReadinessPipeline pipeline) {
+      ExtProcConfig settings = config.extProc();
+      Optional<PassiveDetector> passive =
+          settings.passive()
+              ? Optional.of(new PassiveDetector(pipeline.view(), pipeline.prober()::reprobe))
+              : Optional.empty();
+      ExternalProcessorService service =
+          new ExternalProcessorService(
+              pipeline.view(), config.models(), settings.maxInspectedBytes(), passive);
+      service.warmUp();
+      return new Gateway(
+          ExtProcServer.start(settings.listen(), service, settings.maxRequestBytes()), service, settings);
+    }
+
+    /** Where Envoy reaches the service: as configured, else the listen host with the bound port. */
+    InetSocketAddress envoyAddress() {
+      return config
+          .envoyAddress()
+          .orElseGet(
+              () -> InetSocketAddress.createUnresolved(config.listen().getHostString(), server.port()));
+    }
+
+    @Override
+    public void close() {
+      try {
+        server.close();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -203,6 +261,14 @@ public final class ModelgateServer implements AutoCloseable {
 
   public int httpPort() {
     return http.port();
+  }
+
+  /** The ext_proc port of the gateway filter; only in control-plane mode with it enabled. */
+  public int extProcPort() {
+    if (xds == null || xds.gateway() == null) {
+      throw new IllegalStateException("no gateway filter: sidecar mode or extproc.enabled false");
+    }
+    return xds.gateway().server().port();
   }
 
   /** The ADS port; only in control-plane mode. */

@@ -10,7 +10,7 @@ import java.util.Map;
  * first error found is thrown, so the same file always gives the same error. Stateless.
  */
 final class ConfigBinder {
-  static final List<String> KEYS = List.of("replicas", "models", "probe", "listen", "xds");
+  static final List<String> KEYS = List.of("replicas", "models", "probe", "listen", "xds", "extproc");
 
   private ConfigBinder() {}
 
@@ -20,6 +20,7 @@ final class ConfigBinder {
     ProbeConfig probe = ProbeConfig.defaults();
     ListenConfig listen = ListenConfig.defaults();
     XdsConfig xds = XdsConfig.defaults();
+    ExtProcConfig extProc = ExtProcConfig.defaults();
     for (Map.Entry<String, ConfigNode> entry : root.entries()) {
       ConfigNode value = entry.getValue();
       switch (entry.getKey()) {
@@ -28,6 +29,7 @@ final class ConfigBinder {
         case "probe" -> probe = ProbeSection.read(value);
         case "listen" -> listen = ListenSection.read(value);
         case "xds" -> xds = XdsSection.read(value);
+        case "extproc" -> extProc = ExtProcSection.read(value);
         default -> throw value.unknownKey(KEYS);
       }
     }
@@ -37,6 +39,6 @@ final class ConfigBinder {
     if (models == null) {
       throw root.child("models").error("must be set");
     }
-    return new ModelgateConfig(replicas, models, probe, listen, xds);
+    return new ModelgateConfig(replicas, models, probe, listen, xds, extProc);
   }
 }

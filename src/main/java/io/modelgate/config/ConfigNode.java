@@ -110,6 +110,14 @@ final class ConfigNode {
     return value.bigIntegerValue().signum() > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
   }
 
+  /** A boolean value ({@code true} or {@code false}, unquoted). */
+  boolean bool() {
+    if (!value.isBoolean()) {
+      throw error("expected true or false, got " + describe());
+    }
+    return value.booleanValue();
+  }
+
   /** A number, integer or not. */
   double number() {
     if (!value.isNumber()) {

@@ -6,13 +6,17 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
-/** A validated modelgate configuration: what to probe, how, and where to serve. */
+/**
+ * A validated modelgate configuration: what to probe, how, and where to serve. {@code xds} and
+ * {@code extProc} matter in control-plane mode only.
+ */
 public record ModelgateConfig(
     List<ReplicaConfig> replicas,
     List<ModelConfig> models,
     ProbeConfig probe,
     ListenConfig listen,
-    XdsConfig xds) {
+    XdsConfig xds,
+    ExtProcConfig extProc) {
   /** The id of the one replica of a sidecar configuration. */
   public static final String SIDECAR_REPLICA_ID = "local";
 
@@ -22,6 +26,17 @@ public record ModelgateConfig(
     Objects.requireNonNull(probe, "probe");
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(xds, "xds");
+    Objects.requireNonNull(extProc, "extProc");
+  }
+
+  /** A configuration without the gateway filter (tests and configurations built in code). */
+  public ModelgateConfig(
+      List<ReplicaConfig> replicas,
+      List<ModelConfig> models,
+      ProbeConfig probe,
+      ListenConfig listen,
+      XdsConfig xds) {
+    this(replicas, models, probe, listen, xds, ExtProcConfig.disabled());
   }
 
   /** A configuration with the default xDS settings (sidecars and tests that serve no xDS). */

@@ -4,7 +4,7 @@ package io.modelgate.demo;
 enum Api {
   /** {@code POST /v1/models/<name>:predict} with a JSON body. */
   REST("REST"),
-  /** {@code tensorflow.serving.PredictionService/Predict} with {@code x-model-name}. */
+  /** {@code tensorflow.serving.PredictionService/Predict}, the model in the body only. */
   GRPC("gRPC");
 
   private final String label;

@@ -1,6 +1,7 @@
 package io.modelgate.demo;
 
 import io.modelgate.app.ModelgateServer;
+import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ModelgateConfig;
@@ -189,7 +190,12 @@ public final class Demo implements AutoCloseable {
         new XdsConfig(
             new InetSocketAddress(LOOPBACK, settings.xdsPort()), listener, defaults.connectTimeout(), defaults.retries());
     return new ModelgateConfig(
-        replicas, List.of(ModelConfig.any(PredictClient.MODEL)), probe, ListenConfig.loopbackEphemeral(), xds);
+        replicas,
+        List.of(ModelConfig.any(PredictClient.MODEL)),
+        probe,
+        ListenConfig.loopbackEphemeral(),
+        xds,
+        ExtProcConfig.loopbackEphemeral());
   }
 
   private static int portOrFree(int port) throws DemoSetupException {

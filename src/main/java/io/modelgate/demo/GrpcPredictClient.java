@@ -14,7 +14,6 @@ import io.modelgate.tfserving.api.PredictionServiceGrpc;
 import io.modelgate.tfserving.framework.DataType;
 import io.modelgate.tfserving.framework.TensorProto;
 import io.modelgate.tfserving.framework.TensorShapeProto;
-import io.modelgate.xds.EnvoyResources;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -25,12 +24,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * gRPC Predict through Envoy on one plaintext channel, with {@code x-model-name: half_plus_two}
- * so Envoy's routes pick the model's cluster. Thread-safe; {@link #close()} shuts the channel.
+ * gRPC Predict through Envoy on one plaintext channel, sent as any TF Serving client sends it:
+ * the model only in the request's model_spec. modelgate's gateway filter reads it there and sets
+ * the routing header. Thread-safe; {@link #close()} shuts the channel.
  */
 final class GrpcPredictClient implements PredictClient {
-  private static final Metadata.Key<String> MODEL_HEADER =
-      Metadata.Key.of(EnvoyResources.MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> REPLICA_ID =
       Metadata.Key.of(TfServingWire.REPLICA_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
   private static final PredictRequest REQUEST = request();
@@ -40,11 +38,7 @@ final class GrpcPredictClient implements PredictClient {
 
   GrpcPredictClient(InetSocketAddress target) {
     this.channel = NettyChannelBuilder.forAddress(target).usePlaintext().build();
-    Metadata headers = new Metadata();
-    headers.put(MODEL_HEADER, MODEL);
-    this.stub =
-        PredictionServiceGrpc.newStub(channel)
-            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    this.stub = PredictionServiceGrpc.newStub(channel);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.modelgate.extproc;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.modelgate.config.ExtProcConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -13,6 +14,9 @@ import java.util.concurrent.TimeUnit;
  * stops it, cutting open streams (Envoy then applies the filter's {@code failure_mode_allow}).
  */
 public final class ExtProcServer implements AutoCloseable {
+  /** Room for the rest of a ProcessingRequest around the body: headers, attributes. */
+  private static final int ENVELOPE_BYTES = 1024 * 1024;
+
   private final Server server;
 
   private ExtProcServer(Server server) {
@@ -21,7 +25,20 @@ public final class ExtProcServer implements AutoCloseable {
 
   /** Listens on {@code address} (port 0 picks a free port); fails if it cannot bind. */
   public static ExtProcServer start(InetSocketAddress address, ExternalProcessorService service) {
-    Server server = NettyServerBuilder.forAddress(address).addService(service).build();
+    return start(address, service, ExtProcConfig.DEFAULT_MAX_REQUEST_BYTES);
+  }
+
+  /**
+   * As above, accepting ext_proc messages that carry a buffered request body of up to {@code
+   * maxRequestBytes} (gRPC's 4 MiB default would cut larger Predict requests off).
+   */
+  public static ExtProcServer start(
+      InetSocketAddress address, ExternalProcessorService service, int maxRequestBytes) {
+    Server server =
+        NettyServerBuilder.forAddress(address)
+            .addService(service)
+            .maxInboundMessageSize(maxRequestBytes + ENVELOPE_BYTES)
+            .build();
     try {
       server.start();
     } catch (IOException e) {

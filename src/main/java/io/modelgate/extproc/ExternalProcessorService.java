@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.view.HealthViewSource;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * modelgate's Envoy ext_proc gateway filter: it finds the TF Serving model each request asks
@@ -15,6 +16,9 @@ import java.util.List;
  * use the current {@link io.modelgate.view.HealthView} and the configured models; TF Serving is
  * never called on the request path. The processing modes Envoy must be configured with are in
  * {@link ProcessingModes}.
+ *
+ * <p>Envoy's passive observer (an upstream ext_proc filter in observability mode, see {@link
+ * PassiveDetector}) uses the same service: its streams carry only response headers.
  *
  * <p>One bidirectional stream per HTTP request, with its state in its own {@link
  * RequestExchange}. Thread-safe. A stream's handling never throws; a failed message is answered
@@ -29,28 +33,63 @@ public final class ExternalProcessorService
   private final RoutingPolicy policy;
   private final RequestReader reader;
   private final ExtProcCounters counters = new ExtProcCounters();
+  private final Optional<PassiveDetector> passive;
 
   /**
    * @param maxInspectedBytes at most this many bytes of a gRPC request message are searched for
    *     its model spec; beyond, the client's {@code x-model-name} header is needed
+   * @param passive what to do with upstream answers from Envoy's passive observer; empty ignores
+   *     them
    */
   public ExternalProcessorService(
-      HealthViewSource views, List<ModelConfig> models, int maxInspectedBytes) {
+      HealthViewSource views,
+      List<ModelConfig> models,
+      int maxInspectedBytes,
+      Optional<PassiveDetector> passive) {
     this.views = views;
     this.policy = new RoutingPolicy(models);
     this.reader = new RequestReader(maxInspectedBytes);
+    this.passive = passive;
   }
 
   public ExternalProcessorService(HealthViewSource views, List<ModelConfig> models) {
-    this(views, models, DEFAULT_MAX_INSPECTED_BYTES);
+    this(views, models, DEFAULT_MAX_INSPECTED_BYTES, Optional.empty());
   }
 
   public ExtProcCounters counters() {
     return counters;
   }
 
+  /**
+   * Runs a REST and a gRPC request through the decision path once, off the record, so that class
+   * loading and first compilation happen at startup and not within the first client requests'
+   * message timeout (Envoy's default is 200 ms, and a cold JVM on a busy host can exceed it).
+   */
+  public void warmUp() {
+    StreamObserver<ProcessingResponse> discard =
+        new StreamObserver<>() {
+          @Override
+          public void onNext(ProcessingResponse response) {}
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        };
+    ExtProcCounters offRecord = new ExtProcCounters();
+    String model = policy.anyModel();
+    RequestExchange rest = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
+    rest.onNext(WarmUpRequests.restHeaders(model));
+    rest.onCompleted();
+    RequestExchange grpc = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
+    grpc.onNext(WarmUpRequests.grpcHeaders());
+    grpc.onNext(WarmUpRequests.grpcPredictBody(model));
+    grpc.onCompleted();
+  }
+
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
-    return new RequestExchange(responses, views, policy, reader, counters);
+    return new RequestExchange(responses, views, policy, reader, counters, passive);
   }
 }

@@ -16,10 +16,13 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.He
  * holds the headers, sends the body as one message, and applies the routing headers the service
  * sets in its body response before it routes. Checked against Envoy 1.40 in ExtProcEnvoyTest.
  *
- * <p>{@code BUFFERED_PARTIAL} rather than {@code BUFFERED}: a Predict request over Envoy's buffer
- * limit then arrives as a prefix (the model spec leads the message) instead of being refused with
- * 413. Envoy applies an override to both directions, so {@link #GRPC_BODY} repeats every other
- * setting of {@link #FILTER}; change them together.
+ * <p>{@code BUFFERED}, not {@code BUFFERED_PARTIAL}: with {@code BUFFERED_PARTIAL}, Envoy 1.40
+ * sometimes (about 1 gRPC call in 300 under concurrent load, when the body arrives before the
+ * headers answer) routes the request before applying the headers set on the body, so it misses
+ * the model's route. The price of {@code BUFFERED}: a request larger than the listener's buffer
+ * limit ({@code extproc.maxRequestBytes}) is refused by Envoy with 413. Envoy applies an override
+ * to both directions, so {@link #GRPC_BODY} repeats every other setting of {@link #FILTER}; change
+ * them together.
  */
 public final class ProcessingModes {
 
@@ -36,7 +39,7 @@ public final class ProcessingModes {
 
   /** The {@code mode_override} sent with the headers response of a gRPC model request. */
   public static final ProcessingMode GRPC_BODY =
-      FILTER.toBuilder().setRequestBodyMode(BodySendMode.BUFFERED_PARTIAL).build();
+      FILTER.toBuilder().setRequestBodyMode(BodySendMode.BUFFERED).build();
 
   private ProcessingModes() {}
 }

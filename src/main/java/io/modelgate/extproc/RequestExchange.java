@@ -35,16 +35,20 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private final RoutingPolicy policy;
   private final RequestReader reader;
   private final ExtProcCounters counters;
+  private final Optional<PassiveDetector> passive;
   private Map<String, String> headers = Map.of();
   private boolean awaitingBody;
+  private boolean answeredAll;
 
   RequestExchange(
       StreamObserver<ProcessingResponse> responses,
       HealthViewSource views,
       RoutingPolicy policy,
       RequestReader reader,
-      ExtProcCounters counters) {
+      ExtProcCounters counters,
+      Optional<PassiveDetector> passive) {
     this.responses = responses;
+    this.passive = passive;
     this.views = views;
     this.policy = policy;
     this.reader = reader;
@@ -53,6 +57,9 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
 
   @Override
   public void onNext(ProcessingRequest request) {
+    if (answeredAll) {
+      return;
+    }
     ProcessingResponse response;
     try {
       response = handle(request);
@@ -76,7 +83,9 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   @Override
   public void onCompleted() {
     noteMissingBody();
-    responses.onCompleted();
+    if (!answeredAll) {
+      responses.onCompleted();
+    }
   }
 
   private ProcessingResponse handle(ProcessingRequest request) {
@@ -86,6 +95,16 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
       case REQUEST_BODY:
         if (awaitingBody) {
           return onRequestBody(request.getRequestBody());
+        }
+        return ProcessingResponses.passiveAnswer(request);
+      case RESPONSE_HEADERS:
+        if (request.getObservabilityMode() && passive.isPresent()) {
+          // The upstream observer: Envoy neither waits for nor reads an answer. Ending the stream
+          // at once frees it instead of leaving it open until Envoy's deferred close.
+          passive.get().observe(request);
+          answeredAll = true;
+          responses.onCompleted();
+          return null;
         }
         return ProcessingResponses.passiveAnswer(request);
       default:

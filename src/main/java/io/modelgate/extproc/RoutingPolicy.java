@@ -37,6 +37,11 @@ public final class RoutingPolicy {
     }
   }
 
+  /** The first configured model (a configuration always has one). */
+  String anyModel() {
+    return models.keySet().iterator().next();
+  }
+
   public Decision decide(ModelRequest request, HealthView view) {
     ModelConfig config = models.get(request.model());
     if (config == null) {

@@ -9,6 +9,7 @@ import io.envoyproxy.envoy.config.core.v3.ApiVersion;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
@@ -46,8 +47,10 @@ import io.modelgate.view.HealthView;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
 import io.modelgate.xds.ClusterNames.Upstream;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -78,10 +81,21 @@ public final class EnvoyResources {
 
   private final ModelgateConfig config;
   private final XdsConfig settings;
+  private final Optional<GatewayFilters> gateway;
 
+  /** Resources without the gateway filter. */
   public EnvoyResources(ModelgateConfig config) {
+    this(config, Optional.empty());
+  }
+
+  /**
+   * @param extProc where Envoy reaches modelgate's ext_proc service when the gateway filter is
+   *     on; empty for none
+   */
+  public EnvoyResources(ModelgateConfig config, Optional<InetSocketAddress> extProc) {
     this.config = config;
     this.settings = config.xds();
+    this.gateway = extProc.map(address -> new GatewayFilters(config.extProc(), address));
   }
 
   /** Every version that gets its own clusters: seen AVAILABLE somewhere, pinned, or labelled. */
@@ -97,6 +111,7 @@ public final class EnvoyResources {
 
   public List<Cluster> clusters(HealthView view) {
     List<Cluster> clusters = new ArrayList<>();
+    gateway.ifPresent(g -> clusters.add(g.serviceCluster(durationOf(settings.connectTimeout()))));
     for (ModelConfig model : config.models()) {
       for (Upstream upstream : Upstream.values()) {
         clusters.add(cluster(ClusterNames.model(model.name(), upstream), upstream));
@@ -144,13 +159,17 @@ public final class EnvoyResources {
                 Rds.newBuilder()
                     .setRouteConfigName(ROUTE_CONFIG_NAME)
                     .setConfigSource(adsConfigSource()))
+            .addAllHttpFilters(gateway.map(g -> List.of(g.gatewayFilter())).orElse(List.of()))
             .addHttpFilters(
                 HttpFilter.newBuilder()
                     .setName("envoy.filters.http.router")
                     .setTypedConfig(Any.pack(Router.getDefaultInstance())))
             .build();
-    return Listener.newBuilder()
-        .setName(LISTENER_NAME)
+    Listener.Builder listener = Listener.newBuilder().setName(LISTENER_NAME);
+    // The gateway filter buffers a gRPC request whole; the default 1 MiB would refuse big tensors.
+    gateway.ifPresent(
+        g -> listener.setPerConnectionBufferLimitBytes(UInt32Value.of(g.maxRequestBytes())));
+    return listener
         .setAddress(socketAddress(settings.envoyListener().getHostString(), settings.envoyListener().getPort()))
         .addFilterChains(
             FilterChain.newBuilder()
@@ -228,7 +247,10 @@ public final class EnvoyResources {
         grpcDirect(
             RouteMatch.newBuilder().setPrefix(GRPC_PREFIX),
             5,
-            "Servable not found: modelgate serves no model named by " + MODEL_HEADER));
+            "Servable not found: modelgate cannot tell which model this call is for: set "
+                + MODEL_HEADER
+                + " (the gateway filter reads the model from the request when it is up and the"
+                + " request is within extproc.maxRequestBytes)"));
     return RouteConfiguration.newBuilder().setName(ROUTE_CONFIG_NAME).addVirtualHosts(host).build();
   }
 
@@ -340,16 +362,16 @@ public final class EnvoyResources {
                     .setHealthyPanicThreshold(Percent.newBuilder().setValue(0))
                     // The 1 s default merge window would delay health flips.
                     .setUpdateMergeWindow(com.google.protobuf.Duration.getDefaultInstance()));
+    HttpProtocolOptions.ExplicitHttpConfig.Builder protocol =
+        HttpProtocolOptions.ExplicitHttpConfig.newBuilder();
     if (upstream == Upstream.GRPC) {
-      cluster.putTypedExtensionProtocolOptions(
-          HTTP_PROTOCOL_OPTIONS,
-          Any.pack(
-              HttpProtocolOptions.newBuilder()
-                  .setExplicitHttpConfig(
-                      HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
-                          .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
-                  .build()));
+      protocol.setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance());
+    } else {
+      protocol.setHttpProtocolOptions(Http1ProtocolOptions.getDefaultInstance());
     }
+    HttpProtocolOptions.Builder options = HttpProtocolOptions.newBuilder().setExplicitHttpConfig(protocol);
+    gateway.filter(GatewayFilters::passive).ifPresent(g -> options.addAllHttpFilters(g.upstreamFilters()));
+    cluster.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS, Any.pack(options.build()));
     return cluster.build();
   }
 
@@ -403,7 +425,7 @@ public final class EnvoyResources {
         .build();
   }
 
-  private static com.google.protobuf.Duration durationOf(java.time.Duration duration) {
+  static com.google.protobuf.Duration durationOf(java.time.Duration duration) {
     return com.google.protobuf.Duration.newBuilder()
         .setSeconds(duration.getSeconds())
         .setNanos(duration.getNano())

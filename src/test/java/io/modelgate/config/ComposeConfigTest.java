@@ -107,7 +107,15 @@ class ComposeConfigTest {
     assertThat(strings(modelgate.path("expose")))
         .contains(
             String.valueOf(config.listen().grpc().getPort()),
-            String.valueOf(config.xds().listen().getPort()));
+            String.valueOf(config.xds().listen().getPort()),
+            String.valueOf(config.extProc().listen().getPort()));
+  }
+
+  @Test
+  void envoyReachesTheGatewayFilterServiceByTheComposeServiceName() {
+    assertThat(config.extProc().enabled()).isTrue();
+    assertThat(config.extProc().envoyAddress())
+        .contains(InetSocketAddress.createUnresolved("modelgate", config.extProc().listen().getPort()));
   }
 
   @Test

@@ -58,7 +58,16 @@ class ConfigLoaderTest {
                     Duration.ofMillis(250),
                     Duration.ofMillis(1500),
                     3,
-                    XdsConfig.NodeGroup.CLUSTER)));
+                    XdsConfig.NodeGroup.CLUSTER),
+                new ExtProcConfig(
+                    true,
+                    new InetSocketAddress("0.0.0.0", 18101),
+                    Optional.of(InetSocketAddress.createUnresolved("modelgate", 18101)),
+                    false,
+                    Duration.ofMillis(150),
+                    4096,
+                    2097152,
+                    false)));
   }
 
   @Test
@@ -72,7 +81,9 @@ class ConfigLoaderTest {
                 List.of(ModelConfig.any("resnet")),
                 ProbeConfig.defaults(),
                 new ListenConfig(
-                    new InetSocketAddress("127.0.0.1", 8081), new InetSocketAddress("127.0.0.1", 8080))));
+                    new InetSocketAddress("127.0.0.1", 8081), new InetSocketAddress("127.0.0.1", 8080)),
+                XdsConfig.defaults(),
+                ExtProcConfig.defaults()));
   }
 
   @Test
@@ -134,7 +145,18 @@ class ConfigLoaderTest {
                 + " between probes, got 1200"),
         Arguments.of(
             "unknown-top-level-key",
-            "replica: unknown key (expected one of: replicas, models, probe, listen, xds)"),
+            "replica: unknown key (expected one of: replicas, models, probe, listen, xds, extproc)"),
+        Arguments.of(
+            "extproc-wildcard-without-envoy-address",
+            "extproc.listen: is a wildcard address, so extproc.envoyAddress must say how Envoy reaches"
+                + " modelgate (e.g. modelgate:18001)"),
+        Arguments.of("extproc-quoted-boolean", "extproc.failureModeAllow: expected true or false, got \"yes\""),
+        Arguments.of(
+            "extproc-unknown-key",
+            "extproc.failOpen: unknown key (expected one of: enabled, listen, envoyAddress, failureModeAllow,"
+                + " messageTimeoutMs, maxInspectedBytes, maxRequestBytes, passive)"),
+        Arguments.of("extproc-bad-envoy-address", "extproc.envoyAddress: expected host:port with a port from 1 to 65535, got \"modelgate\""),
+        Arguments.of("extproc-tiny-inspection", "extproc.maxInspectedBytes: must be from 64 to 16777216, got 10"),
         Arguments.of("xds-negative-retries", "xds.retries: must be from 0 to 10, got -1"),
         Arguments.of(
             "xds-unknown-key",
@@ -214,9 +236,9 @@ class ConfigLoaderTest {
         Arguments.of("alias", "line 5, column 11: YAML aliases are not supported (*h)"),
         Arguments.of("two-documents", "line 3, column 1: expected one YAML document, found a second one"),
         Arguments.of(
-            "empty", "the file is empty (expected a map with keys: replicas, models, probe, listen, xds)"),
+            "empty", "the file is empty (expected a map with keys: replicas, models, probe, listen, xds, extproc)"),
         Arguments.of(
-            "only-comments", "the file is empty (expected a map with keys: replicas, models, probe, listen, xds)"),
+            "only-comments", "the file is empty (expected a map with keys: replicas, models, probe, listen, xds, extproc)"),
         Arguments.of("top-level-list", "expected a map at the top level, got a list"),
         Arguments.of("top-level-null", "expected a map at the top level, got null"),
         Arguments.of("first-error-in-document-order", "probe.intervalMs: must be > 0, got 0"),

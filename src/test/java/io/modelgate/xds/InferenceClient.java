@@ -1,9 +1,11 @@
 package io.modelgate.xds;
 
+import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
 import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
 import io.grpc.ManagedChannel;
@@ -14,10 +16,19 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.modelgate.simulator.TfServingWire;
+import io.modelgate.tfserving.api.ClassificationRequest;
+import io.modelgate.tfserving.api.ExampleList;
+import io.modelgate.tfserving.api.GetModelMetadataRequest;
+import io.modelgate.tfserving.api.GetModelStatusRequest;
+import io.modelgate.tfserving.api.InferenceTask;
+import io.modelgate.tfserving.api.Input;
+import io.modelgate.tfserving.api.ModelServiceGrpc;
 import io.modelgate.tfserving.api.ModelSpec;
+import io.modelgate.tfserving.api.MultiInferenceRequest;
 import io.modelgate.tfserving.api.PredictRequest;
 import io.modelgate.tfserving.api.PredictResponse;
 import io.modelgate.tfserving.api.PredictionServiceGrpc;
+import io.modelgate.tfserving.api.RegressionRequest;
 import io.modelgate.tfserving.framework.DataType;
 import io.modelgate.tfserving.framework.TensorProto;
 import io.modelgate.tfserving.framework.TensorShapeProto;
@@ -106,19 +117,8 @@ final class InferenceClient implements AutoCloseable {
         PredictionServiceGrpc.newBlockingStub(channel)
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers), new ReplicaCapture(replica))
             .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-    PredictRequest request =
-        PredictRequest.newBuilder()
-            .setModelSpec(spec)
-            .putInputs(
-                "x",
-                TensorProto.newBuilder()
-                    .setDtype(DataType.DT_FLOAT)
-                    .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
-                    .addFloatVal(1.0f)
-                    .build())
-            .build();
     try {
-      PredictResponse response = stub.predict(request);
+      PredictResponse response = stub.predict(predictRequest(spec.build()));
       TensorProto y = response.getOutputsOrDefault("y", TensorProto.getDefaultInstance());
       boolean ok = y.getFloatValCount() == 1 && y.getFloatVal(0) == 2.5f;
       return new Answer(ok, replica.get(), 200, Status.Code.OK, "", ok ? "" : response.toString());
@@ -126,6 +126,91 @@ final class InferenceClient implements AutoCloseable {
       return new Answer(
           false, replica.get(), 0, e.getStatus().getCode(), "", String.valueOf(e.getStatus().getDescription()));
     }
+  }
+
+  /** The six TF Serving gRPC methods whose request names a model. */
+  enum Method {
+    PREDICT,
+    CLASSIFY,
+    REGRESS,
+    MULTI_INFERENCE,
+    GET_MODEL_METADATA,
+    GET_MODEL_STATUS
+  }
+
+  /**
+   * {@code method} for {@code model} as an ordinary generated stub sends it: the model only in
+   * the request's model_spec, no routing header. ok means the call returned OK.
+   */
+  Answer plainGrpc(Method method, String model) {
+    AtomicReference<String> replica = new AtomicReference<>("");
+    Channel capturing = ClientInterceptors.intercept(channel, new ReplicaCapture(replica));
+    ModelSpec spec = ModelSpec.newBuilder().setName(model).build();
+    Input input =
+        Input.newBuilder().setExampleList(ExampleList.newBuilder().addExamples(ByteString.EMPTY)).build();
+    PredictionServiceGrpc.PredictionServiceBlockingStub prediction =
+        PredictionServiceGrpc.newBlockingStub(capturing)
+            .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      switch (method) {
+        case PREDICT -> prediction.predict(predictRequest(spec));
+        case CLASSIFY ->
+            prediction.classify(ClassificationRequest.newBuilder().setModelSpec(spec).setInput(input).build());
+        case REGRESS ->
+            prediction.regress(RegressionRequest.newBuilder().setModelSpec(spec).setInput(input).build());
+        case MULTI_INFERENCE ->
+            prediction.multiInference(
+                MultiInferenceRequest.newBuilder()
+                    .addTasks(InferenceTask.newBuilder().setModelSpec(spec).setMethodName("tensorflow/serving/regress"))
+                    .setInput(input)
+                    .build());
+        case GET_MODEL_METADATA ->
+            prediction.getModelMetadata(
+                GetModelMetadataRequest.newBuilder().setModelSpec(spec).addMetadataField("signature_def").build());
+        case GET_MODEL_STATUS ->
+            ModelServiceGrpc.newBlockingStub(capturing)
+                .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                .getModelStatus(GetModelStatusRequest.newBuilder().setModelSpec(spec).build());
+      }
+      return new Answer(true, replica.get(), 200, Status.Code.OK, "", "");
+    } catch (StatusRuntimeException e) {
+      return new Answer(
+          false, replica.get(), 0, e.getStatus().getCode(), "", String.valueOf(e.getStatus().getDescription()));
+    }
+  }
+
+  /** A header-less Predict of {@code floats} values (4 bytes each); ok means status OK. */
+  Answer plainPredict(String model, int floats) {
+    AtomicReference<String> replica = new AtomicReference<>("");
+    TensorProto.Builder x =
+        TensorProto.newBuilder()
+            .setDtype(DataType.DT_FLOAT)
+            .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(floats)));
+    for (int i = 0; i < floats; i++) {
+      x.addFloatVal(1.0f);
+    }
+    try {
+      PredictionServiceGrpc.newBlockingStub(ClientInterceptors.intercept(channel, new ReplicaCapture(replica)))
+          .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+          .predict(PredictRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(model)).putInputs("x", x.build()).build());
+      return new Answer(true, replica.get(), 200, Status.Code.OK, "", "");
+    } catch (StatusRuntimeException e) {
+      return new Answer(
+          false, replica.get(), 0, e.getStatus().getCode(), "", String.valueOf(e.getStatus().getDescription()));
+    }
+  }
+
+  private static PredictRequest predictRequest(ModelSpec spec) {
+    return PredictRequest.newBuilder()
+        .setModelSpec(spec)
+        .putInputs(
+            "x",
+            TensorProto.newBuilder()
+                .setDtype(DataType.DT_FLOAT)
+                .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1)))
+                .addFloatVal(1.0f)
+                .build())
+        .build();
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.modelgate.xds;
 import static org.awaitility.Awaitility.await;
 
 import io.modelgate.app.ModelgateServer;
+import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ModelgateConfig;
@@ -42,15 +43,18 @@ public final class RoutingRig implements AutoCloseable {
   private final List<ModelConfig> models;
   private final int xdsPort;
   private final int listenerPort;
+  private final ExtProcConfig extProc;
   private ModelgateServer controlPlane;
   private EnvoyProcess envoy;
   private InferenceClient client;
 
-  private RoutingRig(Simulator simulator, List<ModelConfig> models, int xdsPort, int listenerPort) {
+  private RoutingRig(
+      Simulator simulator, List<ModelConfig> models, int xdsPort, int listenerPort, ExtProcConfig extProc) {
     this.simulator = simulator;
     this.models = models;
     this.xdsPort = xdsPort;
     this.listenerPort = listenerPort;
+    this.extProc = extProc;
   }
 
   /**
@@ -60,11 +64,34 @@ public final class RoutingRig implements AutoCloseable {
    */
   public static RoutingRig start(
       SimulatorOptions replicas, Consumer<Simulator> prepare, List<ModelConfig> models, ProbeConfig probes) {
+    return start(replicas, prepare, models, probes, ExtProcConfig.disabled());
+  }
+
+  /**
+   * As above, with the gateway filter configured by {@code extProc} (its listen port replaced by a
+   * free one, kept across control plane restarts) unless it is disabled.
+   */
+  public static RoutingRig start(
+      SimulatorOptions replicas,
+      Consumer<Simulator> prepare,
+      List<ModelConfig> models,
+      ProbeConfig probes,
+      ExtProcConfig extProc) {
     Simulator simulator = Simulator.start(replicas);
     RoutingRig rig = null;
     try {
       prepare.accept(simulator);
-      rig = new RoutingRig(simulator, models, EnvoyProcess.freePort(), EnvoyProcess.freePort());
+      ExtProcConfig pinned =
+          new ExtProcConfig(
+              extProc.enabled(),
+              new InetSocketAddress("127.0.0.1", EnvoyProcess.freePort()),
+              extProc.envoyAddress(),
+              extProc.failureModeAllow(),
+              extProc.messageTimeout(),
+              extProc.maxInspectedBytes(),
+              extProc.maxRequestBytes(),
+              extProc.passive());
+      rig = new RoutingRig(simulator, models, EnvoyProcess.freePort(), EnvoyProcess.freePort(), pinned);
       rig.startControlPlane(probes);
       rig.envoy = EnvoyProcess.startWithAds(rig.xdsPort);
       await().atMost(ENVOY_START).until(rig.envoy::ready);
@@ -109,7 +136,7 @@ public final class RoutingRig implements AutoCloseable {
             new InetSocketAddress("127.0.0.1", listenerPort),
             Duration.ofMillis(250),
             2);
-    return new ModelgateConfig(replicas, models, probes, ListenConfig.loopbackEphemeral(), xds);
+    return new ModelgateConfig(replicas, models, probes, ListenConfig.loopbackEphemeral(), xds, extProc);
   }
 
   public SimulatedReplica replica(String id) {
@@ -156,6 +183,14 @@ public final class RoutingRig implements AutoCloseable {
       total += Long.parseLong(matcher.group(2));
     }
     return total;
+  }
+
+  /** One Envoy counter by its full name (0 when Envoy has not created it yet). */
+  public long counter(String name) {
+    Matcher matcher =
+        Pattern.compile("(?m)^" + Pattern.quote(name) + ": (\\d+)$")
+            .matcher(admin("/stats?usedonly"));
+    return matcher.find() ? Long.parseLong(matcher.group(1)) : 0;
   }
 
   /** Envoy's {@code control_plane.connected_state}: 1 while its ADS stream is up. */

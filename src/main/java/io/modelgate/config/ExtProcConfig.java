@@ -1,0 +1,87 @@
+package io.modelgate.config;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The gateway filter: modelgate's Envoy ext_proc service and how the generated listener uses it.
+ *
+ * @param enabled serve the service and put the filter in the generated listener
+ * @param listen where modelgate serves {@code envoy.service.ext_proc.v3.ExternalProcessor} (port
+ *     0 picks a free port)
+ * @param envoyAddress how Envoy reaches that service, unresolved ({@code modelgate:18001} in
+ *     Compose); empty means the listen address with the bound port
+ * @param failureModeAllow when the service cannot be reached, Envoy routes as if the filter were
+ *     absent (requests that carry {@code x-model-name} still route) instead of failing them
+ * @param messageTimeout how long Envoy waits for one answer of the service
+ * @param maxInspectedBytes at most this much of a gRPC request message is read for its model
+ * @param maxRequestBytes the largest gRPC request Envoy buffers for the filter (the listener's
+ *     buffer limit); larger ones are refused with 413
+ * @param passive upstream answers "Servable not found" from a replica the view calls READY make
+ *     modelgate re-probe that replica at once
+ */
+public record ExtProcConfig(
+    boolean enabled,
+    InetSocketAddress listen,
+    Optional<InetSocketAddress> envoyAddress,
+    boolean failureModeAllow,
+    Duration messageTimeout,
+    int maxInspectedBytes,
+    int maxRequestBytes,
+    boolean passive) {
+  public static final int DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+  public ExtProcConfig {
+    Objects.requireNonNull(listen, "listen");
+    Objects.requireNonNull(envoyAddress, "envoyAddress");
+    Objects.requireNonNull(messageTimeout, "messageTimeout");
+  }
+
+  /** As when the file has no {@code extproc}: on, on 127.0.0.1:18001, fail-open, Envoy's 200 ms. */
+  public static ExtProcConfig defaults() {
+    return new ExtProcConfig(
+        true,
+        new InetSocketAddress("127.0.0.1", 18001),
+        Optional.empty(),
+        true,
+        Duration.ofMillis(200),
+        64 * 1024,
+        DEFAULT_MAX_REQUEST_BYTES,
+        true);
+  }
+
+  /** No gateway filter: what configurations built in code get unless they ask for one. */
+  public static ExtProcConfig disabled() {
+    return new ExtProcConfig(
+        false,
+        new InetSocketAddress("127.0.0.1", 0),
+        Optional.empty(),
+        true,
+        Duration.ofMillis(200),
+        64 * 1024,
+        DEFAULT_MAX_REQUEST_BYTES,
+        true);
+  }
+
+  /** The defaults on a free loopback port (tests, the demo). */
+  public static ExtProcConfig loopbackEphemeral() {
+    ExtProcConfig d = defaults();
+    return new ExtProcConfig(
+        true,
+        new InetSocketAddress("127.0.0.1", 0),
+        Optional.empty(),
+        d.failureModeAllow,
+        d.messageTimeout,
+        d.maxInspectedBytes,
+        d.maxRequestBytes,
+        d.passive);
+  }
+
+  /** The same with {@code failure_mode_allow} set to {@code allow}. */
+  public ExtProcConfig withFailureModeAllow(boolean allow) {
+    return new ExtProcConfig(
+        enabled, listen, envoyAddress, allow, messageTimeout, maxInspectedBytes, maxRequestBytes, passive);
+  }
+}

@@ -1,0 +1,92 @@
+package io.modelgate.extproc;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.TextFormat;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One upstream answer as Envoy's passive observer (an upstream ext_proc filter in observability
+ * mode) reports it: which replica answered, for which model, and whether the answer was TF
+ * Serving's "Servable not found" (REST 404, or gRPC NOT_FOUND, which TF Serving sends
+ * trailers-only, so {@code grpc-status} is among the response headers).
+ *
+ * <p>The replica is read from the endpoint metadata modelgate put in EDS ({@code
+ * filter_metadata.modelgate.replica}), which Envoy sends in protobuf text format; the model from
+ * the cluster name ({@code modelgate/<model>/...}). Immutable.
+ */
+public record PassiveObservation(String replicaId, String model, boolean servableNotFound) {
+  private static final String CLUSTER = "xds.cluster_name";
+  private static final String HOST_METADATA = "xds.upstream_host_metadata";
+
+  /** The attributes the observer filter must ask Envoy for ({@code response_attributes}). */
+  public static final List<String> ATTRIBUTES = List.of(CLUSTER, HOST_METADATA);
+  private static final String EXT_PROC_NAMESPACE = "envoy.filters.http.ext_proc";
+  private static final String CLUSTER_PREFIX = "modelgate/";
+
+  /** The observation in {@code request}, or empty when it is not one of modelgate's clusters. */
+  static Optional<PassiveObservation> of(ProcessingRequest request) {
+    Struct attributes = request.getAttributesOrDefault(EXT_PROC_NAMESPACE, Struct.getDefaultInstance());
+    Optional<String> model = model(text(attributes, CLUSTER));
+    Optional<String> replica = replica(text(attributes, HOST_METADATA));
+    if (model.isEmpty() || replica.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new PassiveObservation(replica.get(), model.get(), servableNotFound(request)));
+  }
+
+  private static boolean servableNotFound(ProcessingRequest request) {
+    String status = "";
+    String grpcStatus = "";
+    for (HeaderValue header : request.getResponseHeaders().getHeaders().getHeadersList()) {
+      String value =
+          header.getRawValue().isEmpty()
+              ? header.getValue()
+              : header.getRawValue().toString(StandardCharsets.UTF_8);
+      switch (header.getKey()) {
+        case ":status" -> status = value;
+        case "grpc-status" -> grpcStatus = value;
+        default -> {}
+      }
+    }
+    return status.equals("404") || grpcStatus.equals("5");
+  }
+
+  private static String text(Struct attributes, String key) {
+    Value value = attributes.getFieldsOrDefault(key, Value.getDefaultInstance());
+    return value.getStringValue();
+  }
+
+  /** {@code modelgate/<model>/grpc} or {@code modelgate/<model>/v<n>/rest}; model names have no '/'. */
+  private static Optional<String> model(String cluster) {
+    if (!cluster.startsWith(CLUSTER_PREFIX)) {
+      return Optional.empty();
+    }
+    String rest = cluster.substring(CLUSTER_PREFIX.length());
+    int slash = rest.indexOf('/');
+    return slash > 0 ? Optional.of(rest.substring(0, slash)) : Optional.empty();
+  }
+
+  private static Optional<String> replica(String metadataText) {
+    if (metadataText.isEmpty()) {
+      return Optional.empty();
+    }
+    Metadata.Builder metadata = Metadata.newBuilder();
+    try {
+      TextFormat.merge(metadataText, metadata);
+    } catch (TextFormat.ParseException e) {
+      return Optional.empty();
+    }
+    String replica =
+        metadata
+            .getFilterMetadataOrDefault("modelgate", Struct.getDefaultInstance())
+            .getFieldsOrDefault("replica", Value.getDefaultInstance())
+            .getStringValue();
+    return replica.isEmpty() ? Optional.empty() : Optional.of(replica);
+  }
+}

@@ -1,0 +1,144 @@
+package io.modelgate.xds;
+
+import com.google.protobuf.Any;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
+import io.envoyproxy.envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.modelgate.config.ExtProcConfig;
+import io.modelgate.extproc.PassiveObservation;
+import io.modelgate.extproc.ProcessingModes;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The Envoy side of modelgate's ext_proc service: the gateway filter in the listener, the
+ * cluster that reaches the service, and the passive observer on each model cluster.
+ *
+ * <p>The gateway filter runs before the router with {@link ProcessingModes#FILTER} and {@code
+ * allow_mode_override}, so it sees every request's headers and, for gRPC, the first message.
+ * The passive observer is an upstream filter, so it sees the answer of every try (a retried
+ * "Servable not found" included, which a downstream filter never sees) and, in observability
+ * mode, costs the request no wait. Stateless.
+ */
+final class GatewayFilters {
+  static final String EXTPROC_CLUSTER = "modelgate/extproc";
+  private static final String EXT_PROC = "envoy.filters.http.ext_proc";
+
+  /** The passive observer sends only response headers, without waiting for an answer. */
+  private static final ProcessingMode OBSERVE_RESPONSE_HEADERS =
+      ProcessingMode.newBuilder()
+          .setRequestHeaderMode(HeaderSendMode.SKIP)
+          .setResponseHeaderMode(HeaderSendMode.SEND)
+          .setRequestBodyMode(BodySendMode.NONE)
+          .setResponseBodyMode(BodySendMode.NONE)
+          .setRequestTrailerMode(HeaderSendMode.SKIP)
+          .setResponseTrailerMode(HeaderSendMode.SKIP)
+          .build();
+
+  private final ExtProcConfig config;
+  private final InetSocketAddress service;
+
+  /**
+   * @param service where Envoy reaches modelgate's ext_proc service (may be unresolved: a name
+   *     Envoy resolves)
+   */
+  GatewayFilters(ExtProcConfig config, InetSocketAddress service) {
+    this.config = config;
+    this.service = service;
+  }
+
+  HttpFilter gatewayFilter() {
+    ExternalProcessor filter =
+        ExternalProcessor.newBuilder()
+            .setGrpcService(grpcService())
+            .setFailureModeAllow(config.failureModeAllow())
+            .setMessageTimeout(EnvoyResources.durationOf(config.messageTimeout()))
+            .setAllowModeOverride(true)
+            .setProcessingMode(ProcessingModes.FILTER)
+            .setStatPrefix("modelgate_gateway")
+            .build();
+    return HttpFilter.newBuilder().setName(EXT_PROC).setTypedConfig(Any.pack(filter)).build();
+  }
+
+  /**
+   * The upstream filter chain of a model cluster: the passive observer, then the codec (which an
+   * upstream chain must end with).
+   */
+  List<HttpFilter> upstreamFilters() {
+    ExternalProcessor observer =
+        ExternalProcessor.newBuilder()
+            .setGrpcService(grpcService())
+            .setFailureModeAllow(true)
+            .setObservabilityMode(true)
+            .setProcessingMode(OBSERVE_RESPONSE_HEADERS)
+            .addAllResponseAttributes(PassiveObservation.ATTRIBUTES)
+            .setStatPrefix("modelgate_passive")
+            .build();
+    return List.of(
+        HttpFilter.newBuilder().setName(EXT_PROC).setTypedConfig(Any.pack(observer)).build(),
+        HttpFilter.newBuilder()
+            .setName("envoy.filters.http.upstream_codec")
+            .setTypedConfig(Any.pack(UpstreamCodec.getDefaultInstance()))
+            .build());
+  }
+
+  /** The listener's buffer limit: the largest gRPC request Envoy buffers for the filter. */
+  int maxRequestBytes() {
+    return config.maxRequestBytes();
+  }
+
+  boolean passive() {
+    return config.passive();
+  }
+
+  /** HTTP/2 to modelgate; STRICT_DNS, so a name as in Compose works as well as an IP. */
+  Cluster serviceCluster(com.google.protobuf.Duration connectTimeout) {
+    return Cluster.newBuilder()
+        .setName(EXTPROC_CLUSTER)
+        .setType(Cluster.DiscoveryType.STRICT_DNS)
+        .setConnectTimeout(connectTimeout)
+        .putTypedExtensionProtocolOptions(
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            Any.pack(
+                HttpProtocolOptions.newBuilder()
+                    .setExplicitHttpConfig(
+                        HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                            .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+                    .build()))
+        .setLoadAssignment(
+            ClusterLoadAssignment.newBuilder()
+                .setClusterName(EXTPROC_CLUSTER)
+                .addEndpoints(
+                    LocalityLbEndpoints.newBuilder()
+                        .addLbEndpoints(
+                            LbEndpoint.newBuilder()
+                                .setEndpoint(
+                                    Endpoint.newBuilder()
+                                        .setAddress(
+                                            Address.newBuilder()
+                                                .setSocketAddress(
+                                                    SocketAddress.newBuilder()
+                                                        .setAddress(service.getHostString())
+                                                        .setPortValue(service.getPort())))))))
+        .build();
+  }
+
+  private GrpcService grpcService() {
+    return GrpcService.newBuilder()
+        .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(EXTPROC_CLUSTER))
+        .build();
+  }
+}

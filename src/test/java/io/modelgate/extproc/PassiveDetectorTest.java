@@ -1,0 +1,167 @@
+package io.modelgate.extproc;
+
+import static io.modelgate.extproc.Views.complete;
+import static io.modelgate.extproc.Views.model;
+import static io.modelgate.extproc.Views.replica;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.core.v3.HeaderMap;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.modelgate.config.ModelConfig;
+import io.modelgate.readiness.ReplicaState;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Passive detection over a real gRPC channel, the test playing Envoy's upstream observer: response
+ * headers in observability mode, with the cluster name and the endpoint metadata as Envoy sends
+ * them (protobuf text format).
+ */
+class PassiveDetectorTest {
+  private static final String R0_METADATA =
+      "filter_metadata { key: \"modelgate\" value { fields { key: \"replica\" value { string_value: \"r0\" } } } } ";
+
+  private final Views views =
+      new Views(
+          complete(
+              model(
+                  "resnet",
+                  replica("r0", ReplicaState.READY, "version 1 AVAILABLE", 1L),
+                  replica("r1", ReplicaState.LOADING, "version 1 LOADING"))));
+  private final List<String> reprobed = new CopyOnWriteArrayList<>();
+  private boolean probePending;
+  private PassiveDetector detector;
+  private ExtProcServer server;
+  private ManagedChannel channel;
+
+  @BeforeEach
+  void start() {
+    detector =
+        new PassiveDetector(
+            views,
+            (replica, model) -> {
+              reprobed.add(replica + "/" + model);
+              return !probePending;
+            });
+    server =
+        ExtProcServer.start(
+            new InetSocketAddress("127.0.0.1", 0),
+            new ExternalProcessorService(
+                views, List.of(ModelConfig.any("resnet")), 1024, Optional.of(detector)));
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  @Test
+  void restServableNotFoundFromAReadyReplicaTriggersAReprobe() throws Exception {
+    observe("modelgate/resnet/rest", R0_METADATA, ":status", "404");
+    assertThat(reprobed).containsExactly("r0/resnet");
+    assertThat(detector.reprobes()).isEqualTo(1);
+  }
+
+  @Test
+  void grpcNotFoundInTrailersOnlyHeadersTriggersAReprobeForAVersionCluster() throws Exception {
+    observe("modelgate/resnet/v1/grpc", R0_METADATA, ":status", "200", "grpc-status", "5");
+    assertThat(reprobed).containsExactly("r0/resnet");
+  }
+
+  @Test
+  void successfulAnswersAndOtherErrorsTriggerNothing() throws Exception {
+    observe("modelgate/resnet/rest", R0_METADATA, ":status", "200");
+    observe("modelgate/resnet/grpc", R0_METADATA, ":status", "200", "grpc-status", "3");
+    observe("modelgate/resnet/rest", R0_METADATA, ":status", "503");
+    assertThat(reprobed).isEmpty();
+    assertThat(detector.observed()).isEqualTo(3);
+  }
+
+  @Test
+  void aReplicaTheViewAlreadyTakesOutIsNotReprobed() throws Exception {
+    String r1 = R0_METADATA.replace("\"r0\"", "\"r1\"");
+    observe("modelgate/resnet/rest", r1, ":status", "404");
+    assertThat(reprobed).isEmpty();
+  }
+
+  @Test
+  void unreadableAttributesAreIgnored() throws Exception {
+    observe("someone-elses-cluster", R0_METADATA, ":status", "404");
+    observe("modelgate/resnet/rest", "not { text format", ":status", "404");
+    observe("modelgate/resnet/rest", "", ":status", "404");
+    assertThat(reprobed).isEmpty();
+  }
+
+  @Test
+  void aBurstWhileAProbeIsPendingCountsOneReprobe() throws Exception {
+    observe("modelgate/resnet/rest", R0_METADATA, ":status", "404");
+    probePending = true;
+    observe("modelgate/resnet/rest", R0_METADATA, ":status", "404");
+    observe("modelgate/resnet/grpc", R0_METADATA, ":status", "200", "grpc-status", "5");
+    assertThat(detector.reprobes()).isEqualTo(1);
+  }
+
+  /** Sends one observation and waits for the service to end the stream, as it does at once. */
+  private void observe(String cluster, String hostMetadata, String... headers) throws Exception {
+    HeaderMap.Builder map = HeaderMap.newBuilder();
+    for (int i = 0; i < headers.length; i += 2) {
+      map.addHeaders(
+          HeaderValue.newBuilder().setKey(headers[i]).setRawValue(ByteString.copyFromUtf8(headers[i + 1])));
+    }
+    Struct attributes =
+        Struct.newBuilder()
+            .putFields("xds.cluster_name", Value.newBuilder().setStringValue(cluster).build())
+            .putFields("xds.upstream_host_metadata", Value.newBuilder().setStringValue(hostMetadata).build())
+            .build();
+    CountDownLatch ended = new CountDownLatch(1);
+    List<ProcessingResponse> answers = new CopyOnWriteArrayList<>();
+    StreamObserver<ProcessingRequest> stream =
+        ExternalProcessorGrpc.newStub(channel)
+            .withDeadlineAfter(5, TimeUnit.SECONDS)
+            .process(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ProcessingResponse response) {
+                    answers.add(response);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    ended.countDown();
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    ended.countDown();
+                  }
+                });
+    stream.onNext(
+        ProcessingRequest.newBuilder()
+            .setObservabilityMode(true)
+            .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(map))
+            .putAttributes("envoy.filters.http.ext_proc", attributes)
+            .build());
+    assertThat(ended.await(5, TimeUnit.SECONDS)).as("the service ends an observer's stream").isTrue();
+    assertThat(answers).as("Envoy reads no answer in observability mode").isEmpty();
+    stream.onCompleted();
+  }
+}

@@ -1,0 +1,200 @@
+package io.modelgate.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Status;
+import io.modelgate.config.ExtProcConfig;
+import io.modelgate.config.ModelConfig;
+import io.modelgate.config.ProbeConfig;
+import io.modelgate.simulator.Simulator;
+import io.modelgate.simulator.SimulatorOptions;
+import io.modelgate.xds.InferenceClient.Answer;
+import io.modelgate.xds.InferenceClient.Method;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gateway filter with a real Envoy configured by modelgate: clients that send no routing
+ * header, models loaded nowhere, a replica that loses a model between probes, and the ext_proc
+ * service going away.
+ */
+class GatewayFilterThroughEnvoyTest {
+  private static final String MODEL = "m";
+  private static final String OTHER = "other";
+  private static final List<ModelConfig> MODELS = List.of(ModelConfig.any(MODEL), ModelConfig.any(OTHER));
+
+  private RoutingRig rig;
+
+  @AfterEach
+  void stop() {
+    if (rig != null) {
+      rig.close();
+    }
+  }
+
+  @Test
+  void everyTfServingMethodWithoutRoutingHeaderReachesOnlyReplicasWithTheModel() {
+    rig = start(RoutingRig.FAST_PROBES, sim -> {
+      sim.replica("r0").loadModel(MODEL, 1);
+      sim.replica("r1").loadModel(OTHER, 1);
+    });
+    awaitRoutable(MODEL, "r0", true);
+    awaitRoutable(OTHER, "r1", true);
+
+    for (Method method : List.of(Method.PREDICT, Method.GET_MODEL_STATUS)) {
+      Map<String, Integer> model = new HashMap<>();
+      Map<String, Integer> other = new HashMap<>();
+      for (int i = 0; i < 10; i++) {
+        model.merge(answered(method, MODEL), 1, Integer::sum);
+        other.merge(answered(method, OTHER), 1, Integer::sum);
+      }
+      assertThat(model).as(method + " for " + MODEL).containsOnlyKeys("r0");
+      assertThat(other).as(method + " for " + OTHER).containsOnlyKeys("r1");
+    }
+  }
+
+  @Test
+  void aModelLoadedNowhereIsAnsweredAtOnceAndNoRequestGoesUpstream() {
+    rig = start(RoutingRig.FAST_PROBES, sim -> sim.replica("r0").setState(MODEL, 1, io.modelgate.probing.VersionState.LOADING));
+    await().until(() -> rig.controlPlane().view().current().complete());
+    long upstreamBefore =
+        rig.counter("cluster.modelgate/m/rest.upstream_rq_total") + rig.counter("cluster.modelgate/m/grpc.upstream_rq_total");
+
+    Answer rest = rig.client().restPredict(MODEL);
+    assertThat(rest.httpStatus()).isEqualTo(503);
+    assertThat(rest.contentType()).isEqualTo("application/json");
+    assertThat(rest.body()).contains("\"error\"").contains("model 'm' is not loaded on any replica (1 loading, 1 ");
+
+    Answer grpc = rig.client().plainGrpc(Method.PREDICT, MODEL);
+    assertThat(grpc.grpcCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(grpc.body()).contains("model 'm' is not loaded on any replica (1 loading");
+
+    Answer unknown = rig.client().plainGrpc(Method.CLASSIFY, "nope");
+    assertThat(unknown.grpcCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(unknown.body()).contains("model 'nope' is not served here");
+    assertThat(rig.client().restPredict("nope").httpStatus()).isEqualTo(404);
+
+    long upstreamAfter =
+        rig.counter("cluster.modelgate/m/rest.upstream_rq_total") + rig.counter("cluster.modelgate/m/grpc.upstream_rq_total");
+    assertThat(upstreamAfter).as("requests Envoy sent upstream for m").isEqualTo(upstreamBefore);
+  }
+
+  @Test
+  void aReplicaThatLosesTheModelBetweenProbesIsReprobedOnItsFirstFailure() throws Exception {
+    // Probes every 10 s: only passive detection can take r0 out within the test's bounds.
+    ProbeConfig slow =
+        new ProbeConfig(
+            Duration.ofSeconds(10), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(30), 16, 0.0, Duration.ofSeconds(5));
+    rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
+    awaitRoutable(MODEL, "r0", true);
+    awaitRoutable(MODEL, "r1", true);
+
+    try (TrafficLoop traffic =
+        new TrafficLoop(
+            100_000,
+            Duration.ofSeconds(30),
+            () -> rig.client().restPredict(MODEL),
+            () -> rig.client().plainGrpc(Method.PREDICT, MODEL))) {
+      await().until(() -> traffic.answeredBy().getOrDefault("r0", 0L) > 20);
+      long retriesBefore = retries();
+      long dropped = System.nanoTime();
+      rig.replica("r0").dropModel(MODEL);
+
+      awaitRoutable(MODEL, "r0", false);
+      long outMillis = (System.nanoTime() - dropped) / 1_000_000;
+      long failedTries = retries() - retriesBefore;
+      int countAtOut = traffic.count();
+      await().until(() -> traffic.count() > countAtOut + 100);
+      traffic.close();
+
+      System.out.printf(
+          "passive detection: r0 out of routing %d ms after the drop, %d failed tries (retried), 0 expected failures%n",
+          outMillis, failedTries);
+      assertThat(traffic.failures()).isEmpty();
+      assertThat(outMillis).as("well before the next probe round").isLessThan(3_000);
+      assertThat(failedTries).as("tries that hit r0 after the drop").isBetween(1L, 40L);
+      assertThat(retries() - retriesBefore).as("no try hits r0 once it is out").isEqualTo(failedTries);
+    }
+  }
+
+  @Test
+  void withTheExtProcServiceDownTrafficFlowsAndRoutingResumesWhenItIsBack() throws Exception {
+    rig = start(RoutingRig.FAST_PROBES, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
+    awaitRoutable(MODEL, "r0", true);
+    assertThat(rig.client().plainGrpc(Method.PREDICT, MODEL).ok()).isTrue();
+
+    rig.stopControlPlane();
+    await().until(() -> !rig.envoyConnectedToControlPlane());
+    // Fail-open: REST routes by path, gRPC by the client's header; a header-less gRPC call can no
+    // longer be routed, and says so.
+    for (int i = 0; i < 20; i++) {
+      assertThat(rig.client().restPredict(MODEL).ok()).isTrue();
+      assertThat(rig.client().grpcPredict(MODEL).ok()).isTrue();
+    }
+    Answer unrouted = rig.client().plainGrpc(Method.PREDICT, MODEL);
+    assertThat(unrouted.grpcCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(unrouted.body()).contains("set x-model-name");
+
+    rig.startControlPlane(RoutingRig.FAST_PROBES);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> rig.client().plainGrpc(Method.PREDICT, MODEL).ok());
+    assertThat(rig.client().restPredict(MODEL).ok()).isTrue();
+  }
+
+  @Test
+  void aRequestOverTheSizeLimitFailsFastAskingForTheHeaderAndOneUnderItIsRouted() {
+    ExtProcConfig small = withMaxRequestBytes(ExtProcConfig.loopbackEphemeral(), 256 * 1024);
+    rig =
+        RoutingRig.start(
+            SimulatorOptions.defaults().withReplicas(2),
+            sim -> sim.replica("r1").loadModel(MODEL, 1),
+            MODELS,
+            RoutingRig.FAST_PROBES,
+            small);
+    awaitRoutable(MODEL, "r1", true);
+
+    // 160 KiB: well past the 64 KiB inspected, within the limit; the model spec leads the message.
+    Answer underLimit = rig.client().plainPredict(MODEL, 40_000);
+    assertThat(underLimit.ok()).as(underLimit.toString()).isTrue();
+    assertThat(underLimit.replica()).isEqualTo("r1");
+
+    // 4 MB: more than modelgate accepts, so the filter fails open and the call has no model.
+    long started = System.nanoTime();
+    Answer overLimit = rig.client().plainPredict(MODEL, 1_000_000);
+    assertThat(overLimit.grpcCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(overLimit.body()).contains("set x-model-name").contains("extproc.maxRequestBytes");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+  }
+
+  private static ExtProcConfig withMaxRequestBytes(ExtProcConfig c, int bytes) {
+    return new ExtProcConfig(
+        c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), c.maxInspectedBytes(), bytes, c.passive());
+  }
+
+  private long retries() {
+    return rig.counter("cluster.modelgate/m/rest.upstream_rq_retry")
+        + rig.counter("cluster.modelgate/m/grpc.upstream_rq_retry");
+  }
+
+  private String answered(Method method, String model) {
+    Answer answer = rig.client().plainGrpc(method, model);
+    assertThat(answer.ok()).as(method + " for " + model + ": " + answer).isTrue();
+    return answer.replica();
+  }
+
+  private RoutingRig start(ProbeConfig probes, java.util.function.Consumer<Simulator> prepare) {
+    return RoutingRig.start(
+        SimulatorOptions.defaults().withReplicas(2), prepare, MODELS, probes, ExtProcConfig.loopbackEphemeral());
+  }
+
+  private void awaitRoutable(String model, String replica, boolean routable) {
+    rig.awaitRoutable("modelgate/" + model + "/rest", replica, routable);
+    rig.awaitRoutable("modelgate/" + model + "/grpc", replica, routable);
+  }
+}
