@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Writes one JSON document (plus a newline) as the whole response to an HTTP exchange, leaving
@@ -44,6 +45,22 @@ public final class JsonResponse {
     exchange.getResponseHeaders().set("Allow", "GET, HEAD");
     send(exchange, 405, Map.of("error", "method not allowed"));
     return true;
+  }
+
+  /**
+   * Serves a read-only JSON document at exactly {@code path}: 404 for any longer path under the
+   * same context, 405 for a method other than GET or HEAD, else 200 with {@code body.get()}.
+   */
+  public static void serveDocument(HttpExchange exchange, String path, Supplier<?> body)
+      throws IOException {
+    if (!exchange.getRequestURI().getRawPath().equals(path)) {
+      AdminHttpServer.notFound(exchange);
+      return;
+    }
+    if (rejectUnlessRead(exchange)) {
+      return;
+    }
+    send(exchange, 200, body.get());
   }
 
   private static byte[] encode(Object body) throws JsonProcessingException {

@@ -26,14 +26,7 @@ public final class StatusHandler implements HttpHandler {
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
-    if (!exchange.getRequestURI().getRawPath().equals(PATH)) {
-      AdminHttpServer.notFound(exchange);
-      return;
-    }
-    if (JsonResponse.rejectUnlessRead(exchange)) {
-      return;
-    }
-    JsonResponse.send(exchange, 200, Status.of(views.current()));
+    JsonResponse.serveDocument(exchange, PATH, () -> Status.of(views.current()));
   }
 
   /** The JSON shape of a view. */

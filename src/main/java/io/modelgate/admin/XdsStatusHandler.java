@@ -21,13 +21,6 @@ public final class XdsStatusHandler implements HttpHandler {
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
-    if (!exchange.getRequestURI().getRawPath().equals(PATH)) {
-      AdminHttpServer.notFound(exchange);
-      return;
-    }
-    if (JsonResponse.rejectUnlessRead(exchange)) {
-      return;
-    }
-    JsonResponse.send(exchange, 200, status.get());
+    JsonResponse.serveDocument(exchange, PATH, status);
   }
 }

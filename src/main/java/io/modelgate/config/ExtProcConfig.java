@@ -54,34 +54,16 @@ public record ExtProcConfig(
 
   /** No gateway filter: what configurations built in code get unless they ask for one. */
   public static ExtProcConfig disabled() {
-    return new ExtProcConfig(
-        false,
-        new InetSocketAddress("127.0.0.1", 0),
-        Optional.empty(),
-        true,
-        Duration.ofMillis(200),
-        64 * 1024,
-        DEFAULT_MAX_REQUEST_BYTES,
-        true);
+    return defaults().listeningOn(false, new InetSocketAddress("127.0.0.1", 0));
   }
 
   /** The defaults on a free loopback port (tests, the demo). */
   public static ExtProcConfig loopbackEphemeral() {
-    ExtProcConfig d = defaults();
-    return new ExtProcConfig(
-        true,
-        new InetSocketAddress("127.0.0.1", 0),
-        Optional.empty(),
-        d.failureModeAllow,
-        d.messageTimeout,
-        d.maxInspectedBytes,
-        d.maxRequestBytes,
-        d.passive);
+    return defaults().listeningOn(true, new InetSocketAddress("127.0.0.1", 0));
   }
 
-  /** The same with {@code failure_mode_allow} set to {@code allow}. */
-  public ExtProcConfig withFailureModeAllow(boolean allow) {
+  private ExtProcConfig listeningOn(boolean on, InetSocketAddress address) {
     return new ExtProcConfig(
-        enabled, listen, envoyAddress, allow, messageTimeout, maxInspectedBytes, maxRequestBytes, passive);
+        on, address, envoyAddress, failureModeAllow, messageTimeout, maxInspectedBytes, maxRequestBytes, passive);
   }
 }
