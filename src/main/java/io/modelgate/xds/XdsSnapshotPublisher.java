@@ -45,6 +45,8 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
   private final AtomicReference<HealthView> pending = new AtomicReference<>();
   private final AtomicLong published = new AtomicLong();
   private final SnapshotVersions versions = new SnapshotVersions();
+  /** Build times of recent snapshots, written on the builder thread only. */
+  private final BuildTimes buildTimes = new BuildTimes();
   private final AutoCloseable subscription;
   /** Written on the builder thread only; read by {@link #status}. */
   private volatile Snapshot last;
@@ -61,6 +63,11 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
   /** Number of distinct snapshots published so far. */
   public long publishedSnapshots() {
     return published.get();
+  }
+
+  /** How long building recent snapshots took (resources, versions, consistency check). */
+  public BuildTimes.Summary buildTimes() {
+    return buildTimes.summary();
   }
 
   /** The version of each resource type in the last snapshot, empty before the first. */
@@ -98,6 +105,7 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
     if (view == null) {
       return;
     }
+    long started = System.nanoTime();
     List<Cluster> clusters = resources.clusters(view);
     List<ClusterLoadAssignment> endpoints = resources.loadAssignments(view);
     List<Listener> listeners = resources.listeners();
@@ -121,6 +129,7 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
       log.error("xDS snapshot for view {} is inconsistent, keeping the previous one: {}", view.version(), e.getMessage());
       return;
     }
+    buildTimes.add(System.nanoTime() - started);
     last = snapshot;
     for (String group : groups.groups()) {
       cache.setSnapshot(group, snapshot);

@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * What the xDS side is doing, for operators: node grouping, groups seen, open streams, NACKs
  * received (non-zero means an Envoy rejected generated configuration: see the error log), and
- * the snapshots published with the current version of each resource type.
+ * the snapshots published with the current version of each resource type, and how long recent
+ * snapshot builds took.
  */
 public record XdsStatus(
     String nodeGroup,
@@ -15,7 +16,8 @@ public record XdsStatus(
     long openStreams,
     long nacks,
     long snapshots,
-    Map<String, String> versions) {
+    Map<String, String> versions,
+    BuildTimes.Summary buildTimes) {
 
   public static XdsStatus of(XdsServer server, XdsSnapshotPublisher publisher) {
     return new XdsStatus(
@@ -24,6 +26,7 @@ public record XdsStatus(
         server.openStreams(),
         server.nacks(),
         publisher.publishedSnapshots(),
-        publisher.versions());
+        publisher.versions(),
+        publisher.buildTimes());
   }
 }
