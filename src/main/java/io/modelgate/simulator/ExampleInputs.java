@@ -25,6 +25,7 @@ final class ExampleInputs {
   private static final int FEATURES_MAP = 1;
   private static final int ENTRY_KEY = 1;
   private static final int ENTRY_VALUE = 2;
+  private static final int FEATURE_BYTES_LIST = 1;
   private static final int FEATURE_FLOAT_LIST = 2;
   private static final int FEATURE_INT64_LIST = 3;
   private static final int FLOAT_LIST_VALUE = 1;
@@ -69,7 +70,7 @@ final class ExampleInputs {
     CodedInputStream in = example.newCodedInput();
     ByteString x = null; // the last map entry for a key wins, as when protobuf merges
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-      if (isMessage(tag, EXAMPLE_FEATURES)) {
+      if (isLengthDelimited(tag, EXAMPLE_FEATURES)) {
         ByteString features = featureNamedX(in.readBytes());
         x = features != null ? features : x;
       } else {
@@ -84,7 +85,7 @@ final class ExampleInputs {
     CodedInputStream in = features.newCodedInput();
     ByteString x = null;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-      if (!isMessage(tag, FEATURES_MAP)) {
+      if (!isLengthDelimited(tag, FEATURES_MAP)) {
         skip(in, tag);
         continue;
       }
@@ -92,9 +93,9 @@ final class ExampleInputs {
       String key = "";
       ByteString value = ByteString.EMPTY;
       for (int t = entry.readTag(); t != 0; t = entry.readTag()) {
-        if (isMessage(t, ENTRY_KEY)) {
+        if (isLengthDelimited(t, ENTRY_KEY)) {
           key = entry.readStringRequireUtf8();
-        } else if (isMessage(t, ENTRY_VALUE)) {
+        } else if (isLengthDelimited(t, ENTRY_VALUE)) {
           value = entry.readBytes();
         } else {
           skip(entry, t);
@@ -114,7 +115,7 @@ final class ExampleInputs {
     Float first = null;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       int field = WireFormat.getTagFieldNumber(tag);
-      if (field >= 1 && field <= FEATURE_INT64_LIST && isMessage(tag, field)) {
+      if (field >= FEATURE_BYTES_LIST && field <= FEATURE_INT64_LIST && isLengthDelimited(tag, field)) {
         ByteString list = in.readBytes();
         if (field != kind) { // a oneof: setting another kind clears the previous one
           kind = field;
@@ -136,27 +137,28 @@ final class ExampleInputs {
   /** The first value of a serialized FloatList (packed or not), or null when it is empty. */
   private static Float firstValue(ByteString floatList) throws IOException {
     CodedInputStream in = floatList.newCodedInput();
+    Float first = null; // the whole list is read, so that a truncated one is refused
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       if (tag == tag(FLOAT_LIST_VALUE, WireFormat.WIRETYPE_FIXED32)) {
-        return in.readFloat();
-      }
-      if (isMessage(tag, FLOAT_LIST_VALUE)) {
+        float value = in.readFloat();
+        first = first == null ? value : first;
+      } else if (isLengthDelimited(tag, FLOAT_LIST_VALUE)) {
         ByteString packed = in.readBytes();
         if (packed.size() % Float.BYTES != 0) {
           throw new IOException("truncated packed float");
         }
-        if (!packed.isEmpty()) {
-          return packed.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getFloat();
+        if (first == null && !packed.isEmpty()) {
+          first = packed.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).getFloat();
         }
       } else {
         skip(in, tag);
       }
     }
-    return null;
+    return first;
   }
 
   /** A length-delimited field: a message, string, bytes or packed list. */
-  private static boolean isMessage(int tag, int field) {
+  private static boolean isLengthDelimited(int tag, int field) {
     return tag == tag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
   }
 

@@ -24,7 +24,7 @@ import java.io.UncheckedIOException;
  */
 final class ModelMetadata {
 
-  static final String SIGNATURE_DEF_MAP_TYPE_URL = "type.googleapis.com/tensorflow.serving.SignatureDefMap";
+  private static final String SIGNATURE_DEF_MAP_TYPE_URL = "type.googleapis.com/tensorflow.serving.SignatureDefMap";
 
   private static final Any SIGNATURE_DEFS =
       Any.newBuilder().setTypeUrl(SIGNATURE_DEF_MAP_TYPE_URL).setValue(signatureDefMap()).build();

@@ -30,6 +30,11 @@ final class TestExamples {
     })));
   }
 
+  /** An example whose feature holds the given bytes as its FloatList, well-formed or not. */
+  static ByteString rawFloatList(String key, ByteString floatList) {
+    return example(key, feature(2, floatList));
+  }
+
   static ByteString int64Feature(String key, long value) {
     return example(key, feature(3, encode(out -> out.writeInt64(1, value))));
   }
