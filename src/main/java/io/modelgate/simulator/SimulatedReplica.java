@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One simulated TensorFlow Serving replica: a gRPC server (ModelService, PredictionService with
  * all five RPCs) and a REST server on loopback, over one {@link ModelRegistry}, with scriptable
- * faults (hang, latency, stop/start on the same ports). Thread-safe: model state is lock-free, fault flags are
- * volatile, and the running servers are swapped through an {@link AtomicReference}. stop() and
- * start() are meant to be called by one controller at a time.
+ * faults (hang, latency, stop/start on the same ports). Thread-safe: model state is lock-free,
+ * fault flags are volatile, and the running servers are swapped through an
+ * {@link AtomicReference}. stop() and start() are meant to be called by one controller at a time.
  */
 public final class SimulatedReplica implements AutoCloseable {
 

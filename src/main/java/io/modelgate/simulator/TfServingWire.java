@@ -19,7 +19,7 @@ public final class TfServingWire {
   /** The single output tensor of every Predict answer. */
   public static final String OUTPUT_KEY = "y";
 
-  /** The only signature the simulated model has, reported in every Predict answer. */
+  /** The only signature the simulated model has; it serves every method (predict, classify, regress). */
   public static final String DEFAULT_SIGNATURE = "serving_default";
 
   public static final String MISSING_MODEL_SPEC = "Missing ModelSpec";
@@ -30,6 +30,9 @@ public final class TfServingWire {
       "All ModelSpecs in a MultiInferenceRequest must access the same model name.";
   public static final String NO_METADATA_FIELD =
       "GetModelMetadataRequest must specify at least one metadata_field";
+  public static final String MISSING_MODEL_NAME_REST = "Missing model name in request.";
+  public static final String MISSING_INPUTS_OR_INSTANCES = "Missing 'inputs' or 'instances' key";
+  public static final String EMPTY_JSON = "JSON Parse error: The document is empty";
 
   /** Method names of TF Serving's signatures (signature_constants). */
   public static final String CLASSIFY_METHOD = "tensorflow/serving/classify";
@@ -38,9 +41,6 @@ public final class TfServingWire {
 
   /** The one metadata field GetModelMetadata supports. */
   public static final String SIGNATURE_DEF_FIELD = "signature_def";
-  public static final String MISSING_MODEL_NAME_REST = "Missing model name in request.";
-  public static final String MISSING_INPUTS_OR_INSTANCES = "Missing 'inputs' or 'instances' key";
-  public static final String EMPTY_JSON = "JSON Parse error: The document is empty";
 
   private TfServingWire() {}
 
