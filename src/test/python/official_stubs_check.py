@@ -4,7 +4,8 @@
 Uses tensorflow_serving.apis (the stubs TF Serving publishes) and TensorFlow's own tensor
 helpers, so nothing here shares code with the Java simulator or its protos. Drives model
 lifecycles through the simulator's control endpoint, then checks GetModelStatus and Predict
-field by field.
+field by field, then Classify, Regress, MultiInference and GetModelMetadata with tf.train.Example
+inputs.
 
 Usage: official_stubs_check.py --grpc HOST:PORT --control http://HOST:PORT [--replica r0]
 Prints one line per check and "N passed, M failed" last; exits 1 on any failure.
@@ -18,10 +19,14 @@ import urllib.request
 import grpc
 import numpy as np
 import tensorflow as tf
+from tensorflow_serving.apis import classification_pb2
+from tensorflow_serving.apis import get_model_metadata_pb2
 from tensorflow_serving.apis import get_model_status_pb2
+from tensorflow_serving.apis import inference_pb2
 from tensorflow_serving.apis import model_service_pb2_grpc
 from tensorflow_serving.apis import predict_pb2
 from tensorflow_serving.apis import prediction_service_pb2_grpc
+from tensorflow_serving.apis import regression_pb2
 
 REPLICA_ID_HEADER = "x-replica-id"
 MODEL = "official_check"
@@ -95,6 +100,11 @@ class Simulator:
             request.model_spec.version_label = label
         request.inputs["x"].CopyFrom(tensor)
         return self.predictions.Predict.with_call(request, timeout=5)
+
+
+def example(**floats):
+    return tf.train.Example(features=tf.train.Features(feature={
+        key: tf.train.Feature(float_list=tf.train.FloatList(value=values)) for key, values in floats.items()}))
 
 
 def expect_rpc_error(call, code, details):
@@ -210,6 +220,65 @@ def main():
         expect_rpc_error(lambda: sim.predict(MODEL, tensor), grpc.StatusCode.INVALID_ARGUMENT,
                          "Expects arg[0] to be float but double is provided")
 
+    def classify_scores_each_example_with_half_plus_two():
+        request = classification_pb2.ClassificationRequest()
+        request.model_spec.name = MODEL
+        request.input.example_list.examples.extend([example(x=[1.0]), example(x=[3.0, 9.0]), example()])
+        response, call = sim.predictions.Classify.with_call(request, timeout=5)
+        expect_equal([[(c.label, c.score) for c in e.classes] for e in response.result.classifications],
+                     [[("", 2.5)], [("", 3.5)], [("", 2.0)]], "classes")
+        expect_equal((response.model_spec.name, response.model_spec.version.value, response.model_spec.signature_name),
+                     (MODEL, 2, "serving_default"), "model_spec")
+        expect_equal(dict(call.initial_metadata()).get(REPLICA_ID_HEADER), args.replica, "x-replica-id header")
+
+    def regress_merges_the_context_into_each_example():
+        request = regression_pb2.RegressionRequest()
+        request.model_spec.name = MODEL
+        request.model_spec.version.value = 2
+        request.input.example_list_with_context.context.CopyFrom(example(x=[10.0]))
+        request.input.example_list_with_context.examples.extend([example(other=[1.0]), example(x=[2.0])])
+        response = sim.predictions.Regress(request, timeout=5)
+        expect_equal([r.value for r in response.result.regressions], [7.0, 3.0], "regressions")
+
+    def multi_inference_answers_every_task():
+        request = inference_pb2.MultiInferenceRequest()
+        for method in ("tensorflow/serving/classify", "tensorflow/serving/regress"):
+            task = request.tasks.add()
+            task.model_spec.name = MODEL
+            task.method_name = method
+        request.input.example_list.examples.append(example(x=[4.0]))
+        response = sim.predictions.MultiInference(request, timeout=5)
+        expect_equal(response.results[0].classification_result.classifications[0].classes[0].score, 4.0, "score")
+        expect_equal(response.results[1].regression_result.regressions[0].value, 4.0, "value")
+        expect_equal([r.model_spec.version.value for r in response.results], [2, 2], "versions")
+
+    def classify_for_an_unknown_model_is_servable_not_found():
+        request = classification_pb2.ClassificationRequest()
+        request.model_spec.name = "no_such_model"
+        request.input.example_list.examples.append(example(x=[1.0]))
+        expect_rpc_error(lambda: sim.predictions.Classify(request, timeout=5), grpc.StatusCode.NOT_FOUND,
+                         "Servable not found for request: Latest(no_such_model)")
+
+    def metadata_unpacks_as_a_signature_def_map():
+        request = get_model_metadata_pb2.GetModelMetadataRequest()
+        request.model_spec.name = MODEL
+        request.metadata_field.append("signature_def")
+        response = sim.predictions.GetModelMetadata(request, timeout=5)
+        expect_equal((response.model_spec.name, response.model_spec.version.value), (MODEL, 2), "model_spec")
+        signatures = get_model_metadata_pb2.SignatureDefMap()
+        expect(response.metadata["signature_def"].Unpack(signatures), "Any does not hold a SignatureDefMap")
+        signature = signatures.signature_def["serving_default"]
+        expect_equal(signature.method_name, "tensorflow/serving/predict", "method_name")
+        expect_equal(tf.dtypes.as_dtype(signature.inputs["x"].dtype), tf.float32, "input dtype")
+        expect_equal(signature.outputs["y"].name, "y:0", "output tensor name")
+
+    def metadata_with_an_unsupported_field_is_invalid_argument():
+        request = get_model_metadata_pb2.GetModelMetadataRequest()
+        request.model_spec.name = MODEL
+        request.metadata_field.append("graph_def")
+        expect_rpc_error(lambda: sim.predictions.GetModelMetadata(request, timeout=5),
+                         grpc.StatusCode.INVALID_ARGUMENT, "Metadata field graph_def is not supported")
+
     for check in (control_endpoint_starts_from_a_clean_model,
                   unknown_model_is_not_found,
                   loaded_version_is_available_with_status_ok,
@@ -223,7 +292,13 @@ def main():
                   predict_reads_tensor_content_and_keeps_shape,
                   predict_for_unloaded_version_is_servable_not_found,
                   predict_with_unknown_label_is_invalid_argument,
-                  predict_with_a_double_input_is_invalid_argument):
+                  predict_with_a_double_input_is_invalid_argument,
+                  classify_scores_each_example_with_half_plus_two,
+                  regress_merges_the_context_into_each_example,
+                  multi_inference_answers_every_task,
+                  classify_for_an_unknown_model_is_servable_not_found,
+                  metadata_unpacks_as_a_signature_def_map,
+                  metadata_with_an_unsupported_field_is_invalid_argument):
         checks.run(check.__name__, check)
 
     checks.run("cleanup_drop_model", lambda: sim.post(f"models/{MODEL}/drop"))

@@ -58,9 +58,14 @@ record FloatTensor(long[] shape, float[] values) {
   FloatTensor halfPlusTwo() {
     float[] out = new float[values.length];
     for (int i = 0; i < out.length; i++) {
-      out[i] = 0.5f * values[i] + 2f;
+      out[i] = halfPlusTwo(values[i]);
     }
     return new FloatTensor(shape, out);
+  }
+
+  /** The simulated model on one value; Classify and Regress use it too. */
+  static float halfPlusTwo(float x) {
+    return 0.5f * x + 2f;
   }
 
   TensorProto toProto() {

@@ -1,26 +1,40 @@
 package io.modelgate.simulator;
 
-import com.google.protobuf.Int64Value;
 import io.grpc.stub.StreamObserver;
-import io.modelgate.tfserving.api.ModelSpec;
+import io.modelgate.tfserving.api.ClassificationRequest;
+import io.modelgate.tfserving.api.ClassificationResponse;
+import io.modelgate.tfserving.api.GetModelMetadataRequest;
+import io.modelgate.tfserving.api.GetModelMetadataResponse;
+import io.modelgate.tfserving.api.MultiInferenceRequest;
+import io.modelgate.tfserving.api.MultiInferenceResponse;
 import io.modelgate.tfserving.api.PredictRequest;
 import io.modelgate.tfserving.api.PredictResponse;
 import io.modelgate.tfserving.api.PredictionServiceGrpc;
+import io.modelgate.tfserving.api.RegressionRequest;
+import io.modelgate.tfserving.api.RegressionResponse;
 import io.modelgate.tfserving.framework.TensorProto;
 import java.util.Map;
 
 /**
- * {@code tensorflow.serving.PredictionService} of one simulated replica: Predict takes exactly
- * one DT_FLOAT input (any name) and answers {@value TfServingWire#OUTPUT_KEY} = 0.5 * x + 2 with
- * the same shape, plus the model_spec that served it. Thread-safe.
+ * {@code tensorflow.serving.PredictionService} of one simulated replica, all five RPCs. Each
+ * resolves its model_spec through the replica's {@link Servables} (same versions, labels and
+ * "Servable not found" answers) and answers through {@link GatedAnswers} (same hang, latency and
+ * stop behaviour). Predict takes exactly one DT_FLOAT input (any name) and answers
+ * {@value TfServingWire#OUTPUT_KEY} = 0.5 * x + 2 with the same shape; Classify, Regress and
+ * MultiInference are {@link ExampleInference}; GetModelMetadata is {@link ModelMetadata}.
+ * Thread-safe.
  */
 final class PredictionServiceImpl extends PredictionServiceGrpc.PredictionServiceImplBase {
 
   private final Predictor predictor;
+  private final ExampleInference inference;
+  private final ModelMetadata metadata;
   private final GatedAnswers answers;
 
-  PredictionServiceImpl(Predictor predictor, GatedAnswers answers) {
-    this.predictor = predictor;
+  PredictionServiceImpl(Servables servables, GatedAnswers answers) {
+    this.predictor = new Predictor(servables);
+    this.inference = new ExampleInference(servables);
+    this.metadata = new ModelMetadata(servables);
     this.answers = answers;
   }
 
@@ -29,10 +43,30 @@ final class PredictionServiceImpl extends PredictionServiceGrpc.PredictionServic
     answers.answer(observer, () -> respond(request));
   }
 
+  @Override
+  public void classify(ClassificationRequest request, StreamObserver<ClassificationResponse> observer) {
+    answers.answer(observer, () -> inference.classify(request));
+  }
+
+  @Override
+  public void regress(RegressionRequest request, StreamObserver<RegressionResponse> observer) {
+    answers.answer(observer, () -> inference.regress(request));
+  }
+
+  @Override
+  public void multiInference(
+      MultiInferenceRequest request, StreamObserver<MultiInferenceResponse> observer) {
+    answers.answer(observer, () -> inference.multiInference(request));
+  }
+
+  @Override
+  public void getModelMetadata(
+      GetModelMetadataRequest request, StreamObserver<GetModelMetadataResponse> observer) {
+    answers.answer(observer, () -> metadata.metadata(request));
+  }
+
   private PredictResponse respond(PredictRequest request) {
-    if (!request.hasModelSpec()) {
-      throw ServingError.invalidArgument(TfServingWire.MISSING_MODEL_SPEC);
-    }
+    Servables.requireModelSpec(request.hasModelSpec());
     Predictor.Prediction prediction =
         predictor.predict(
             request.getModelSpec(),
@@ -41,11 +75,7 @@ final class PredictionServiceImpl extends PredictionServiceGrpc.PredictionServic
               return singleInput(request);
             });
     return PredictResponse.newBuilder()
-        .setModelSpec(
-            ModelSpec.newBuilder()
-                .setName(prediction.model())
-                .setVersion(Int64Value.of(prediction.version()))
-                .setSignatureName(TfServingWire.DEFAULT_SIGNATURE))
+        .setModelSpec(prediction.servable().modelSpec(TfServingWire.DEFAULT_SIGNATURE))
         .putOutputs(TfServingWire.OUTPUT_KEY, prediction.output().toProto())
         .build();
   }

@@ -22,11 +22,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One simulated TensorFlow Serving replica: a gRPC server (ModelService, PredictionService) and
- * a REST server on loopback, over one {@link ModelRegistry}, with scriptable faults (hang,
- * latency, stop/start on the same ports). Thread-safe: model state is lock-free, fault flags are
- * volatile, and the running servers are swapped through an {@link AtomicReference}. stop() and
- * start() are meant to be called by one controller at a time.
+ * One simulated TensorFlow Serving replica: a gRPC server (ModelService, PredictionService with
+ * all five RPCs) and a REST server on loopback, over one {@link ModelRegistry}, with scriptable
+ * faults (hang, latency, stop/start on the same ports). Thread-safe: model state is lock-free,
+ * fault flags are volatile, and the running servers are swapped through an
+ * {@link AtomicReference}. stop() and start() are meant to be called by one controller at a time.
  */
 public final class SimulatedReplica implements AutoCloseable {
 
@@ -39,7 +39,7 @@ public final class SimulatedReplica implements AutoCloseable {
   private final String host;
   private final ExecutorService workers;
   private final ModelRegistry registry;
-  private final Predictor predictor;
+  private final Servables servables;
   private final ResponseGate gate;
   private final ModelServiceImpl modelService;
   private final PredictionServiceImpl predictionService;
@@ -64,13 +64,13 @@ public final class SimulatedReplica implements AutoCloseable {
     this.restPort = restPort;
     this.workers = workers;
     this.registry = new ModelRegistry(id, scheduler, loadTime, unloadTime);
-    this.predictor = new Predictor(registry);
+    this.servables = new Servables(registry);
     this.gate = new ResponseGate(scheduler, workers);
     GatedAnswers answers = new GatedAnswers(gate);
     this.modelService = new ModelServiceImpl(registry, answers);
-    this.predictionService = new PredictionServiceImpl(predictor, answers);
+    this.predictionService = new PredictionServiceImpl(servables, answers);
     this.replicaIdInterceptor = new ReplicaIdInterceptor(id);
-    this.restHandler = new RestApiHandler(id, registry, predictor, gate);
+    this.restHandler = new RestApiHandler(id, registry, new Predictor(servables), gate);
   }
 
   public String id() {
@@ -163,9 +163,12 @@ public final class SimulatedReplica implements AutoCloseable {
     return gate.heldCount();
   }
 
-  /** Successful Predict answers (gRPC and REST) for the model since the simulator started. */
+  /**
+   * Successful PredictionService answers for the model since the simulator started: every RPC
+   * (Predict, Classify, Regress, MultiInference, GetModelMetadata) over gRPC, and REST predict.
+   */
   public long requestCount(String model) {
-    return predictor.servedCount(model);
+    return servables.servedCount(model);
   }
 
   /** Every tracked version per model (models alphabetical, versions ascending). */
