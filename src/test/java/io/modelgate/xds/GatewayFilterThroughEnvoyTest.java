@@ -46,7 +46,7 @@ class GatewayFilterThroughEnvoyTest {
     awaitRoutable(MODEL, "r0", true);
     awaitRoutable(OTHER, "r1", true);
 
-    for (Method method : List.of(Method.PREDICT, Method.GET_MODEL_STATUS)) {
+    for (Method method : Method.values()) {
       Map<String, Integer> model = new HashMap<>();
       Map<String, Integer> other = new HashMap<>();
       for (int i = 0; i < 10; i++) {
