@@ -220,7 +220,12 @@ public final class GatewayLatencyBenchmark {
               + " gRPC bodies BUFFERED, plus the upstream observer on the model clusters; B: no filter)."
               + " Requests cycle REST, gRPC + header, and a third gRPC call: without the header on A, with it on B,"
               + " so both sides get the same rate and REST/gRPC mix.\n\n");
-      out.append("Load average before the run (/proc/loadavg): `" + loadBefore + "`.\n\n");
+      out.append(
+          "Load average before the run (/proc/loadavg): `"
+              + loadBefore
+              + "`. The simulated replicas' REST server "
+              + (Boolean.getBoolean("sun.net.httpserver.nodelay") ? "has" : "does NOT have")
+              + " TCP_NODELAY (sun.net.httpserver.nodelay, set by bench/gateway-latency).\n\n");
       out.append("| API | side | requests | failures | p50 ms | p90 ms | p99 ms | p50 A/B | p99 A/B | p50 added ms | p99 added ms |\n");
       out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       for (String api : List.of(REST, GRPC)) {
