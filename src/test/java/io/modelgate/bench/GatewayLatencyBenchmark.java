@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -75,8 +75,9 @@ public final class GatewayLatencyBenchmark {
         }
       }
     }
-    String report = new Report(
-            rate, seconds, warmUp, loadBefore, warmUps, phasesA, phasesB, bareOnB, warmUpCounters, measuredCounters).render();
+    String report =
+        new Report(rate, seconds, warmUp, loadBefore, warmUps, phasesA, phasesB, bareOnB, warmUpCounters, measuredCounters)
+            .render();
     System.out.println(report);
     Files.createDirectories(Path.of("bench/results"));
     Files.writeString(Path.of("bench/results/gateway-latency.md"), report);
@@ -96,7 +97,7 @@ public final class GatewayLatencyBenchmark {
         return expected.getCause().getMessage();
       }
       throw new IllegalStateException("a header-less gRPC Predict was routed without the filter: is B's filter off?");
-    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("a header-less gRPC Predict failed through the filter (A): " + e, e);
     }
   }
@@ -156,10 +157,15 @@ public final class GatewayLatencyBenchmark {
               List.of(ModelConfig.any(MODEL)),
               PROBES,
               extProc);
-      for (String cluster : List.of("modelgate/m/rest", "modelgate/m/grpc")) {
-        for (String replica : List.of("r0", "r1")) {
-          rig.awaitRoutable(cluster, replica, true);
+      try {
+        for (String cluster : List.of("modelgate/m/rest", "modelgate/m/grpc")) {
+          for (String replica : List.of("r0", "r1")) {
+            rig.awaitRoutable(cluster, replica, true);
+          }
         }
+      } catch (RuntimeException e) {
+        rig.close();
+        throw e;
       }
       int port = rig.listenerPort();
       // One channel per gRPC slot on both sides, so both spread over Envoy's workers alike.
@@ -257,7 +263,7 @@ public final class GatewayLatencyBenchmark {
       long failures = a.failureCount(REST) + a.failureCount(GRPC) + a.failureCount(GRPC_BARE) + b.failureCount(REST) + b.failureCount(GRPC);
       out.append("\n## Failures\n\n");
       if (failures == 0) {
-        out.append("None.\n");
+        out.append("None in the measured phases.\n");
       } else {
         for (var entry : List.of(Map.entry("A", a), Map.entry("B", b))) {
           for (String api : List.of(REST, GRPC, GRPC_BARE)) {
