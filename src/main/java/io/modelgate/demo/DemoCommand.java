@@ -29,7 +29,6 @@ import picocli.CommandLine.Spec;
     })
 public final class DemoCommand implements Callable<Integer> {
   private static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
-  private static final String HTTP_SERVER_NODELAY = "sun.net.httpserver.nodelay";
 
   @Spec private CommandSpec spec;
 
@@ -73,12 +72,6 @@ public final class DemoCommand implements Callable<Integer> {
       // The demo prints its own operator lines; component logs stay for warnings. Takes effect
       // because no logger exists yet when a subcommand starts.
       System.setProperty(LOG_LEVEL_PROPERTY, "warn");
-    }
-    if (System.getProperty(HTTP_SERVER_NODELAY) == null) {
-      // The simulator's REST server is the JDK's, which writes headers and body separately with
-      // Nagle on: with delayed ACKs that adds ~40 ms to answers (measured p99 ~50 ms, 6-13 ms
-      // without), which would be charged to Envoy and modelgate in the report.
-      System.setProperty(HTTP_SERVER_NODELAY, "true");
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();

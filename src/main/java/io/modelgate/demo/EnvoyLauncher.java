@@ -91,9 +91,18 @@ public final class EnvoyLauncher implements AutoCloseable {
   /** Starts Envoy; it is not ready yet (see {@link #awaitReady}). */
   public static EnvoyLauncher start(Path binary, Path bootstrap, int xdsPort, int adminPort)
       throws DemoSetupException {
-    String config = rewriteBootstrap(bootstrap, xdsPort, adminPort);
+    return startWithConfig(binary, rewriteBootstrap(bootstrap, xdsPort, adminPort), adminPort);
+  }
+
+  /**
+   * Starts Envoy with {@code config} (YAML or JSON) as its whole bootstrap, whose admin listens on
+   * {@code adminPort}; it is not ready yet (see {@link #awaitReady}).
+   */
+  public static EnvoyLauncher startWithConfig(Path binary, String config, int adminPort)
+      throws DemoSetupException {
     try {
       Path dir = Files.createTempDirectory("modelgate-demo-envoy");
+      // Envoy tells YAML from JSON by the extension; JSON is valid YAML.
       Path configFile = dir.resolve("bootstrap.yaml");
       Files.writeString(configFile, config);
       Path log = dir.resolve("envoy.log");
@@ -128,7 +137,7 @@ public final class EnvoyLauncher implements AutoCloseable {
    * @throws DemoSetupException if Envoy exits first or is not LIVE within {@code timeout}, with
    *     the tail of its log
    */
-  void awaitReady(Duration timeout) throws DemoSetupException, InterruptedException {
+  public void awaitReady(Duration timeout) throws DemoSetupException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!ready()) {
       if (!process.isAlive()) {

@@ -150,9 +150,9 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private void noteMissingBody() {
     if (awaitingBody && WARNED_NO_BODY.compareAndSet(false, true)) {
       LOG.warn(
-          "a gRPC request ended without its body reaching modelgate: the ext_proc filter needs"
-              + " allow_mode_override: true"
-              + " (and not send_body_without_waiting_for_header_response)");
+          "a gRPC request's ext_proc stream ended before its body reached modelgate: Envoy's"
+              + " message timeout fired, the client cancelled, or the filter lacks"
+              + " allow_mode_override: true (or sets send_body_without_waiting_for_header_response)");
     }
   }
 
