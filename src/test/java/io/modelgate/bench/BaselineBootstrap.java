@@ -17,9 +17,12 @@ import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
-import io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.ReplicaConfig;
@@ -29,10 +32,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The static Envoy configuration of a baseline: the very listener, routes (retries, per-try
- * timeout, local replies) and cluster settings modelgate generates, but with STATIC endpoints and
- * Envoy's own active health checking instead of modelgate's EDS health. Only the source of
- * endpoint health differs between the setups a benchmark compares. Stateless.
+ * The static Envoy configuration of a baseline: the listener, routes (local replies included) and
+ * cluster settings modelgate generates, but with STATIC endpoints and Envoy's own active health
+ * checking instead of modelgate's EDS health, and the retry policy an operator typically writes
+ * ({@code 5xx,reset,connect-failure,refused-stream}, 2 retries) instead of modelgate's (which also
+ * retries TF Serving's "Servable not found" on another host and bounds each try). Stateless.
  */
 final class BaselineBootstrap {
   /** How the baseline Envoy decides which endpoints are healthy. */
@@ -96,7 +100,6 @@ final class BaselineBootstrap {
           .add(HttpConnectionManager.getDescriptor())
           .add(Router.getDescriptor())
           .add(HttpProtocolOptions.getDescriptor())
-          .add(PreviousHostsPredicate.getDescriptor())
           .build();
 
   private static Listener withInlineRoutes(Listener listener, EnvoyResources resources, HealthView view) {
@@ -106,9 +109,27 @@ final class BaselineBootstrap {
         try {
           HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
           filter.setTypedConfig(
-              Any.pack(hcm.toBuilder().clearRds().setRouteConfig(resources.routes(view)).build()));
+              Any.pack(
+                  hcm.toBuilder().clearRds().setRouteConfig(typicalRetries(resources.routes(view))).build()));
         } catch (InvalidProtocolBufferException e) {
           throw new IllegalStateException("the generated listener has no HTTP connection manager", e);
+        }
+      }
+    }
+    return builder.build();
+  }
+
+  private static RouteConfiguration typicalRetries(RouteConfiguration routes) {
+    RouteConfiguration.Builder builder = routes.toBuilder();
+    for (VirtualHost.Builder host : builder.getVirtualHostsBuilderList()) {
+      for (Route.Builder route : host.getRoutesBuilderList()) {
+        if (route.hasRoute()) {
+          route
+              .getRouteBuilder()
+              .setRetryPolicy(
+                  RetryPolicy.newBuilder()
+                      .setRetryOn("5xx,reset,connect-failure,refused-stream")
+                      .setNumRetries(UInt32Value.of(2)));
         }
       }
     }

@@ -1,0 +1,55 @@
+package io.modelgate.bench;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Answered and failed calls per second since an origin, for the success-rate plot: a {@link
+ * PredictCall} wrapped by {@link #recording} counts each completion in the second it completed.
+ * Thread-safe and lock-free.
+ */
+final class OutcomeTimeline {
+  private final long origin;
+  private final AtomicLongArray ok;
+  private final AtomicLongArray failed;
+
+  OutcomeTimeline(long originNanos, int seconds) {
+    this.origin = originNanos;
+    this.ok = new AtomicLongArray(seconds);
+    this.failed = new AtomicLongArray(seconds);
+  }
+
+  PredictCall recording(PredictCall call) {
+    return new PredictCall() {
+      @Override
+      public CompletableFuture<Void> send(Duration deadline) {
+        return call.send(deadline).whenComplete((v, error) -> count(error == null));
+      }
+
+      @Override
+      public void close() {
+        call.close();
+      }
+    };
+  }
+
+  private void count(boolean answered) {
+    int second = (int) ((System.nanoTime() - origin) / 1_000_000_000L);
+    if (second >= 0 && second < ok.length()) {
+      (answered ? ok : failed).incrementAndGet(second);
+    }
+  }
+
+  int seconds() {
+    return ok.length();
+  }
+
+  long ok(int second) {
+    return ok.get(second);
+  }
+
+  long failed(int second) {
+    return failed.get(second);
+  }
+}
