@@ -39,14 +39,18 @@ public record ExtProcConfig(
     Objects.requireNonNull(messageTimeout, "messageTimeout");
   }
 
-  /** As when the file has no {@code extproc}: on, on 127.0.0.1:18001, fail-open, Envoy's 200 ms. */
+  /**
+   * As when the file has no {@code extproc}: on, on 127.0.0.1:18001, fail-open, 500 ms message
+   * timeout (Envoy's 200 ms default was exceeded by a cold JVM on a busy 2-core host; a filter
+   * that is down fails at once, so the longer wait costs only when modelgate is slow).
+   */
   public static ExtProcConfig defaults() {
     return new ExtProcConfig(
         true,
         new InetSocketAddress("127.0.0.1", 18001),
         Optional.empty(),
         true,
-        Duration.ofMillis(200),
+        Duration.ofMillis(500),
         64 * 1024,
         DEFAULT_MAX_REQUEST_BYTES,
         true);

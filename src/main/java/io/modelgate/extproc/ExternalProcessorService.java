@@ -28,6 +28,8 @@ public final class ExternalProcessorService
     extends ExternalProcessorGrpc.ExternalProcessorImplBase {
   /** How much of a gRPC request message is searched for the model spec unless told otherwise. */
   public static final int DEFAULT_MAX_INSPECTED_BYTES = 64 * 1024;
+  /** Enough rounds for the JIT's first tier to compile the decision path. */
+  private static final int WARM_UP_ROUNDS = 2_000;
 
   private final HealthViewSource views;
   private final RoutingPolicy policy;
@@ -61,9 +63,9 @@ public final class ExternalProcessorService
   }
 
   /**
-   * Runs a REST and a gRPC request through the decision path once, off the record, so that class
-   * loading and first compilation happen at startup and not within the first client requests'
-   * message timeout (Envoy's default is 200 ms, and a cold JVM on a busy host can exceed it).
+   * Runs REST and gRPC requests through the decision path, off the record, so that class loading
+   * and the first compilations happen at startup rather than within the first client requests'
+   * message timeout (a cold JVM on a busy host exceeded Envoy's 200 ms default here).
    */
   public void warmUp() {
     StreamObserver<ProcessingResponse> discard =
@@ -79,13 +81,15 @@ public final class ExternalProcessorService
         };
     ExtProcCounters offRecord = new ExtProcCounters();
     String model = policy.anyModel();
-    RequestExchange rest = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
-    rest.onNext(WarmUpRequests.restHeaders(model));
-    rest.onCompleted();
-    RequestExchange grpc = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
-    grpc.onNext(WarmUpRequests.grpcHeaders());
-    grpc.onNext(WarmUpRequests.grpcPredictBody(model));
-    grpc.onCompleted();
+    for (int i = 0; i < WARM_UP_ROUNDS; i++) {
+      RequestExchange rest = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
+      rest.onNext(WarmUpRequests.restHeaders(model));
+      rest.onCompleted();
+      RequestExchange grpc = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
+      grpc.onNext(WarmUpRequests.grpcHeaders());
+      grpc.onNext(WarmUpRequests.grpcPredictBody(model));
+      grpc.onCompleted();
+    }
   }
 
   @Override

@@ -152,15 +152,16 @@ final class BaselineBootstrap {
             .setType(Cluster.DiscoveryType.STATIC)
             .clearEdsClusterConfig()
             .setLoadAssignment(staticEndpoints(assignment, config, checking, sidecars, grpc));
-    switch (checking) {
+    // Per-version clusters get no checks: the benchmark's traffic does not use them, and checking
+    // them would multiply the baseline's probe load by a design choice of modelgate's.
+    switch (version == null ? checking : HealthChecking.NONE) {
       case NONE -> {}
       case REST_STATUS_PATH ->
           cluster.addHealthChecks(
               timing()
                   .setHttpHealthCheck(
                       HealthCheck.HttpHealthCheck.newBuilder()
-                          .setPath(
-                              "/v1/models/" + model + (version == null ? "" : "/versions/" + version))));
+                          .setPath("/v1/models/" + model)));
       case SIDECAR ->
           cluster.addHealthChecks(
               grpc

@@ -222,7 +222,7 @@ public final class GatewayLatencyBenchmark {
               DEADLINE.toSeconds() + " s"));
       out.append(
           "Each side: 2 simulated TF Serving replicas with the model loaded on both, its own modelgate control plane"
-              + " and its own Envoy (A: ext_proc gateway filter before the router, fail-open, 200 ms message timeout,"
+              + " and its own Envoy (A: ext_proc gateway filter before the router, fail-open, default message timeout (500 ms; the results below were measured at 200 ms),"
               + " gRPC bodies BUFFERED, plus the upstream observer on the model clusters; B: no filter)."
               + " Requests cycle REST, gRPC + header, and a third gRPC call: without the header on A, with it on B,"
               + " so both sides get the same rate and REST/gRPC mix.\n\n");

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class GrpcModelStatusProbeTest {
-  private static final Duration TIMEOUT = Duration.ofMillis(300);
+  private static final Duration TIMEOUT = Duration.ofMillis(1000);
 
   private GrpcStatusPeer peer;
   private GrpcModelStatusProbe probe;
@@ -103,7 +103,7 @@ class GrpcModelStatusProbeTest {
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     assertThat(outcome)
         .isEqualTo(
-            new ProbeOutcome.Failed(ProbeOutcome.Failed.Kind.TIMEOUT, "no answer within 300 ms"));
+            new ProbeOutcome.Failed(ProbeOutcome.Failed.Kind.TIMEOUT, "no answer within 1000 ms"));
     assertThat(took).isBetween(TIMEOUT.minusMillis(50), TIMEOUT.plusSeconds(1));
   }
 
