@@ -59,8 +59,9 @@ import java.util.regex.Pattern;
 
 /**
  * The Envoy resources (clusters, load assignments, listener, routes) that steer inference traffic
- * for one health view: a pure function of the configuration and the view, so two modelgate
- * instances given the same view produce byte-identical resources. Stateless and thread-safe.
+ * for one health view: a function of the configuration, the view and the replica hosts' IP
+ * addresses ({@link ReplicaAddresses}: EDS takes only IPs), so two modelgate instances given the
+ * same view and DNS produce byte-identical resources. Thread-safe.
  *
  * <p>Routes, first match wins: per model its version routes (REST path {@code /versions/<n>},
  * gRPC header {@code x-model-version}) and label routes, then an error for any other version or
@@ -82,6 +83,7 @@ public final class EnvoyResources {
   private final ModelgateConfig config;
   private final XdsConfig settings;
   private final Optional<GatewayFilters> gateway;
+  private final ReplicaAddresses addresses = new ReplicaAddresses();
 
   /** Resources without the gateway filter. */
   public EnvoyResources(ModelgateConfig config) {
@@ -380,11 +382,15 @@ public final class EnvoyResources {
     LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
     for (ReplicaConfig replica : config.replicas()) {
       int port = upstream == Upstream.GRPC ? replica.grpcPort() : replica.restPort();
+      Optional<String> ip = addresses.ip(replica.host());
+      if (ip.isEmpty()) {
+        continue;
+      }
       locality.addLbEndpoints(
           LbEndpoint.newBuilder()
               .setEndpoint(
                   Endpoint.newBuilder()
-                      .setAddress(socketAddress(replica.host(), port))
+                      .setAddress(socketAddress(ip.get(), port))
                       .setHostname(replica.id()))
               .setHealthStatus(health.apply(replica))
               .setMetadata(replicaMetadata(replica)));
