@@ -171,6 +171,11 @@ public final class SimulatedReplica implements AutoCloseable {
     return servables.servedCount(model);
   }
 
+  /** GetModelStatus calls per model name since the simulator started (what probes cost a replica). */
+  public Map<String, Long> statusCallCounts() {
+    return modelService.calls();
+  }
+
   /** Every tracked version per model (models alphabetical, versions ascending). */
   public Map<String, List<VersionStatus>> modelStatus() {
     ModelTable table = registry.snapshot();

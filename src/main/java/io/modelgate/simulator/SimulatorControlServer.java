@@ -28,7 +28,7 @@ import java.util.concurrent.Executors;
  *
  * <pre>
  * GET  /replicas                                                  all replicas (JSON)
- * GET  /replicas/{id}                                             one replica
+ * GET  /replicas/{id}                                             one replica (with statusCalls per model)
  * POST /replicas/{id}/{hang|unhang|stop|start}
  * POST /replicas/{id}/latency?ms=N
  * POST /replicas/{id}/models/{m}/drop
@@ -259,6 +259,7 @@ public final class SimulatorControlServer implements AutoCloseable {
     view.put("stopped", replica.stopped());
     view.put("latencyMs", replica.latency().toMillis());
     view.put("models", models);
+    view.put("statusCalls", replica.statusCallCounts());
     return view;
   }
 
