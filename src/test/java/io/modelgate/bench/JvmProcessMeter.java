@@ -48,10 +48,26 @@ final class JvmProcessMeter implements AutoCloseable {
 
   /** User plus system CPU time of the process so far. */
   long cpuNanos() throws IOException {
+    return cpuNanos(pid);
+  }
+
+  /** User plus system CPU time of any process so far (its children not included). */
+  static long cpuNanos(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
     // Fields after the command name in parentheses: state is the first, utime the 12th, stime the 13th.
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NANOS_PER_TICK;
+  }
+
+  /** CPU time all cores have spent busy (not idle, not waiting for I/O) since boot. */
+  static long machineBusyNanos() throws IOException {
+    String[] ticks = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long busy = 0;
+    // cpu user nice system idle iowait irq softirq steal (guest time is already in user).
+    for (int field : new int[] {1, 2, 3, 6, 7, 8}) {
+      busy += Long.parseLong(ticks[field]);
+    }
+    return busy * NANOS_PER_TICK;
   }
 
   /** VmRSS (now) or VmHWM (peak) from /proc, in KiB. */

@@ -37,8 +37,20 @@ public final class XdsScaleBenchmark {
   private static final Duration PROBE_POLL = Duration.ofMillis(5);
   private static final Duration PUSH_LIMIT = Duration.ofSeconds(20);
 
-  /** CPU and probe load over one stretch of the run. */
-  record Phase(String name, int clients, double seconds, double probesPerSecond, double cpuPercent, double gcSeconds) {}
+  /**
+   * Probe load and CPU (in % of one core) over one stretch of the run: modelgate, the simulator,
+   * this JVM (the clients), and everything else the machine ran meanwhile.
+   */
+  record Phase(
+      String name,
+      int clients,
+      double seconds,
+      double probesPerSecond,
+      double cpuPercent,
+      double gcSeconds,
+      double simulatorCpuPercent,
+      double benchCpuPercent,
+      double otherCpuPercent) {}
 
   /**
    * One flip, all times System.nanoTime: the flip request returned; the earliest time the first
@@ -98,7 +110,8 @@ public final class XdsScaleBenchmark {
     try {
       clients.add(new ScaleAdsClient(modelgate.xdsPort(), "bench-0", "bench"));
       awaitConfigured(clients);
-      Thread.sleep(WARM_UP.toMillis());
+      // One more interval: the first probe rounds after start run late and would inflate the rate.
+      Thread.sleep(PROBES.intervalMs());
       report.phase(measure("1 client, no changes", 1, simulator, meter, () -> Thread.sleep(WINDOW.toMillis())));
 
       long connecting = System.nanoTime();
@@ -140,20 +153,31 @@ public final class XdsScaleBenchmark {
 
   private static Phase measure(String name, int clients, SimulatorProcess simulator, JvmProcessMeter meter, Work work)
       throws Exception {
+    long self = ProcessHandle.current().pid();
     long calls = simulator.totalStatusCalls();
     long cpu = meter.cpuNanos();
+    long simulatorCpu = JvmProcessMeter.cpuNanos(simulator.pid());
+    long benchCpu = JvmProcessMeter.cpuNanos(self);
+    long machine = JvmProcessMeter.machineBusyNanos();
     double gc = meter.lastHeap().gcSeconds();
     long wall = System.nanoTime();
     work.run();
     long elapsed = System.nanoTime() - wall;
+    long cpuUsed = meter.cpuNanos() - cpu;
+    long simulatorUsed = JvmProcessMeter.cpuNanos(simulator.pid()) - simulatorCpu;
+    long benchUsed = JvmProcessMeter.cpuNanos(self) - benchCpu;
+    long machineUsed = JvmProcessMeter.machineBusyNanos() - machine;
     Phase phase =
         new Phase(
             name,
             clients,
             elapsed / 1e9,
             (simulator.totalStatusCalls() - calls) * 1e9 / elapsed,
-            (meter.cpuNanos() - cpu) * 100.0 / elapsed,
-            meter.lastHeap().gcSeconds() - gc);
+            cpuUsed * 100.0 / elapsed,
+            meter.lastHeap().gcSeconds() - gc,
+            simulatorUsed * 100.0 / elapsed,
+            benchUsed * 100.0 / elapsed,
+            Math.max(0, machineUsed - cpuUsed - simulatorUsed - benchUsed) * 100.0 / elapsed);
     log(String.format("%s: %.0f probes/s, modelgate CPU %.1f %%", name, phase.probesPerSecond(), phase.cpuPercent()));
     return phase;
   }
