@@ -1,5 +1,6 @@
 package io.modelgate.probing;
 
+import io.grpc.Context;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ProbeConfig;
 import io.modelgate.config.ReplicaConfig;
@@ -114,7 +115,14 @@ public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
     if (slot == null) {
       throw new IllegalArgumentException("not a probed key: " + replicaId + "/" + model);
     }
-    return tryStart(slot);
+    // Callers may be inside a gRPC call (the ext_proc service): a probe started in that call's
+    // Context would be cancelled with it, and a cancelled probe reads as an unreachable replica.
+    Context previous = Context.ROOT.attach();
+    try {
+      return tryStart(slot);
+    } finally {
+      Context.ROOT.detach(previous);
+    }
   }
 
   public ProbeCounters counters() {

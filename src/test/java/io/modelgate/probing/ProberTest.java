@@ -146,6 +146,27 @@ class ProberTest {
   }
 
   @Test
+  void reprobeFromInsideAGrpcCallSurvivesThatCallEnding() throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.hold("resnet", version(1, State.AVAILABLE));
+    Prober prober =
+        prober(
+            List.of(peer.replica("r1")),
+            List.of("resnet"),
+            config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
+
+    // As the ext_proc service calls it: inside a server call whose Context ends with the call.
+    io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+    assertThat(call.call(() -> prober.reprobe("r1", "resnet"))).isTrue();
+    await().until(() -> peer.heldCount() == 1);
+    call.cancel(null);
+    peer.releaseHeld();
+
+    await().until(() -> results.size() == 1);
+    assertThat(results.peek().toString()).doesNotContain("CANCELLED").contains("AVAILABLE");
+  }
+
+  @Test
   void roundsRepeatEveryIntervalAndStampTheHeartbeat() throws Exception {
     GrpcStatusPeer peer = peer();
     peer.reply("resnet", version(1, State.AVAILABLE));
