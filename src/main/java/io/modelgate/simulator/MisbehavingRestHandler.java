@@ -14,7 +14,7 @@ import java.util.Arrays;
  * Thread-safe: the mode is a volatile field read once per request.
  */
 final class MisbehavingRestHandler implements HttpHandler {
-  static final int HUGE_BODY_BYTES = 16 << 20;
+  static final int HUGE_BODY_BYTES = 8 << 20;
   static final String HTML_PAGE =
       "<html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>\n";
   /** Starts with a NUL and continues with bytes that are not UTF-8: no JSON parser takes it. */

@@ -14,9 +14,9 @@ public enum Misbehaviour {
    */
   GARBAGE_BYTES,
   /**
-   * REST: 200 {@code application/json} with a 16 MiB body that is not JSON. gRPC: 200 {@code
-   * application/grpc} and a message frame announcing {@value MisbehavingGrpcPort#HUGE_MESSAGE_BYTES}
-   * bytes (16 times grpc-java's default inbound limit), of which only the first KiB ever comes.
+   * REST: 200 {@code application/json} with an 8 MiB body that is not JSON. gRPC: 200 {@code
+   * application/grpc} and a message frame announcing 64 MiB (16 times grpc-java's default inbound
+   * limit), of which only the first KiB ever comes.
    */
   HUGE_BODY,
   /**
