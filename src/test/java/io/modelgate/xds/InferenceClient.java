@@ -66,7 +66,7 @@ public final class InferenceClient implements AutoCloseable {
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
   private final ManagedChannel channel;
 
-  InferenceClient(int envoyListenerPort) {
+  public InferenceClient(int envoyListenerPort) {
     this.port = envoyListenerPort;
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", envoyListenerPort).usePlaintext().build();
   }
