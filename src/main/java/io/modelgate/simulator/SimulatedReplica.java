@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.modelgate.probing.VersionState;
 import io.modelgate.probing.VersionStatus;
 import io.modelgate.tfserving.framework.Code;
@@ -265,6 +266,8 @@ public final class SimulatedReplica implements AutoCloseable {
       }
       Server grpc =
           NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
+              // The raw responder that held the port may leave closed connections in TIME_WAIT.
+              .withOption(ChannelOption.SO_REUSEADDR, true)
               .executor(workers)
               .addService(ServerInterceptors.intercept(modelService, replicaIdInterceptor))
               .addService(ServerInterceptors.intercept(predictionService, replicaIdInterceptor))

@@ -15,6 +15,7 @@ import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ModelgateConfig;
+import io.modelgate.config.ProbeConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
@@ -22,7 +23,6 @@ import io.modelgate.health.HealthService;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.simulator.SimulatorOptions;
-import io.modelgate.xds.RoutingRig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +64,7 @@ class HealthWatchStormTest {
             new ModelgateConfig(
                 List.of(new ReplicaConfig("r0", r0.host(), r0.grpcPort(), r0.restPort(), Protocol.GRPC)),
                 List.of(ModelConfig.any(MODEL)),
-                RoutingRig.FAST_PROBES,
+                ProbeConfig.defaults(),
                 ListenConfig.loopbackEphemeral(),
                 XdsConfig.defaults(),
                 ExtProcConfig.disabled()),
@@ -142,10 +142,11 @@ class HealthWatchStormTest {
         .collect(Collectors.groupingBy(name -> name, TreeMap::new, Collectors.counting()));
   }
 
+  /** Liveness by Check, with a 1 s deadline: whether the server answers at all. */
   private HealthCheckResponse.ServingStatus check() {
     return HealthGrpc.newBlockingStub(checker)
         .withDeadlineAfter(1, TimeUnit.SECONDS)
-        .check(HealthCheckRequest.newBuilder().setService(MODEL).build())
+        .check(HealthCheckRequest.newBuilder().setService(HealthService.LIVENESS).build())
         .getStatus();
   }
 
