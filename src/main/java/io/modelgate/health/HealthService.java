@@ -140,7 +140,8 @@ public final class HealthService implements AutoCloseable {
     }
   }
 
-  int watcherCount() {
+  /** Watch streams open now (read-only; operators and tests check that dropped ones are gone). */
+  public int watcherCount() {
     return grpc.watcherCount();
   }
 

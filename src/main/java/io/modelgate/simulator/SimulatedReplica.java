@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.modelgate.probing.VersionState;
 import io.modelgate.probing.VersionStatus;
 import io.modelgate.tfserving.framework.Code;
@@ -14,6 +15,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,16 +27,18 @@ import org.slf4j.LoggerFactory;
 /**
  * One simulated TensorFlow Serving replica: a gRPC server (ModelService, PredictionService with
  * all five RPCs) and a REST server on loopback, over one {@link ModelRegistry}, with scriptable
- * faults (hang, latency, stop/start on the same ports). Thread-safe: model state is lock-free,
- * fault flags are volatile, and the running servers are swapped through an
- * {@link AtomicReference}. stop() and start() are meant to be called by one controller at a time.
+ * faults (hang, latency, stop/start on the same ports, {@link Misbehaviour}s on the wire).
+ * Thread-safe: model state is lock-free, fault flags are volatile, and the running servers are
+ * swapped through an {@link AtomicReference}. stop(), start(), misbehave() and behave() are meant
+ * to be called by one controller at a time.
  */
 public final class SimulatedReplica implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SimulatedReplica.class);
   private static final long GRPC_TERMINATION_SECONDS = 5;
 
-  private record Servers(Server grpc, HttpServer rest) {}
+  /** What listens now; on the gRPC port either the gRPC server or, while misbehaving, an impostor. */
+  private record Servers(Server grpc, MisbehavingGrpcPort impostor, HttpServer rest) {}
 
   private final String id;
   private final String host;
@@ -44,10 +49,11 @@ public final class SimulatedReplica implements AutoCloseable {
   private final ModelServiceImpl modelService;
   private final PredictionServiceImpl predictionService;
   private final ReplicaIdInterceptor replicaIdInterceptor;
-  private final RestApiHandler restHandler;
+  private final MisbehavingRestHandler restHandler;
   private final AtomicReference<Servers> running = new AtomicReference<>();
   private volatile int grpcPort;
   private volatile int restPort;
+  private volatile Misbehaviour misbehaviour;
 
   SimulatedReplica(
       String id,
@@ -70,7 +76,8 @@ public final class SimulatedReplica implements AutoCloseable {
     this.modelService = new ModelServiceImpl(registry, answers);
     this.predictionService = new PredictionServiceImpl(servables, answers);
     this.replicaIdInterceptor = new ReplicaIdInterceptor(id);
-    this.restHandler = new RestApiHandler(id, registry, new Predictor(servables), gate);
+    this.restHandler =
+        new MisbehavingRestHandler(id, new RestApiHandler(id, registry, new Predictor(servables), gate));
   }
 
   public String id() {
@@ -158,6 +165,30 @@ public final class SimulatedReplica implements AutoCloseable {
     return gate.latency();
   }
 
+  /**
+   * From now on both ports answer every request the wrong way {@code how} says, until {@link
+   * #behave()}. The gRPC server leaves its port to a raw responder: its open calls are cut.
+   */
+  public void misbehave(Misbehaviour how) {
+    Objects.requireNonNull(how, "how");
+    misbehaviour = how;
+    restHandler.misbehave(how);
+    swapGrpcPort();
+    log.info("{}: misbehaving on the wire: {}", id, how);
+  }
+
+  /** Answers properly again; the gRPC server takes its port back. */
+  public void behave() {
+    misbehaviour = null;
+    restHandler.misbehave(null);
+    swapGrpcPort();
+    log.info("{}: behaving again", id);
+  }
+
+  public Optional<Misbehaviour> misbehaviour() {
+    return Optional.ofNullable(misbehaviour);
+  }
+
   /** Requests currently held unanswered by a hang. */
   public int heldRequests() {
     return gate.heldCount();
@@ -195,32 +226,20 @@ public final class SimulatedReplica implements AutoCloseable {
     if (running.get() != null) {
       return;
     }
-    Server grpc;
-    try {
-      grpc =
-          NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
-              .executor(workers)
-              .addService(ServerInterceptors.intercept(modelService, replicaIdInterceptor))
-              .addService(ServerInterceptors.intercept(predictionService, replicaIdInterceptor))
-              .build()
-              .start();
-    } catch (IOException e) {
-      throw new UncheckedIOException(id + ": cannot bind gRPC " + host + ":" + grpcPort, e);
-    }
+    Servers servers = bindGrpcPort(null);
     HttpServer rest;
     try {
       rest = HttpServer.create(new InetSocketAddress(host, restPort), 0);
     } catch (IOException e) {
-      grpc.shutdownNow();
+      closeGrpcPort(servers);
       throw new UncheckedIOException(id + ": cannot bind REST " + host + ":" + restPort, e);
     }
     rest.createContext("/", restHandler);
     rest.setExecutor(workers);
     rest.start();
-    grpcPort = grpc.getPort();
     restPort = rest.getAddress().getPort();
-    if (!running.compareAndSet(null, new Servers(grpc, rest))) {
-      grpc.shutdownNow();
+    if (!running.compareAndSet(null, new Servers(servers.grpc(), servers.impostor(), rest))) {
+      closeGrpcPort(servers);
       rest.stop(0);
       return;
     }
@@ -233,16 +252,61 @@ public final class SimulatedReplica implements AutoCloseable {
     if (servers == null) {
       return;
     }
-    servers.grpc().shutdownNow();
     servers.rest().stop(0);
+    closeGrpcPort(servers);
     gate.releaseAll();
+    log.info("{}: down", id);
+  }
+
+  /**
+   * Binds the gRPC port (the one already chosen, or a free one the first time) with the gRPC
+   * server, or with a raw responder while misbehaving; returns them with no REST server.
+   */
+  private Servers bindGrpcPort(HttpServer rest) {
+    Misbehaviour how = misbehaviour;
     try {
-      // Wait for the listener to be gone so that start() can rebind the same port.
+      if (how != null) {
+        MisbehavingGrpcPort impostor = MisbehavingGrpcPort.start(id, host, grpcPort, how, workers);
+        return new Servers(null, impostor, rest);
+      }
+      Server grpc =
+          NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
+              // The raw responder that held the port may leave closed connections in TIME_WAIT.
+              .withOption(ChannelOption.SO_REUSEADDR, true)
+              .executor(workers)
+              .addService(ServerInterceptors.intercept(modelService, replicaIdInterceptor))
+              .addService(ServerInterceptors.intercept(predictionService, replicaIdInterceptor))
+              .build()
+              .start();
+      grpcPort = grpc.getPort();
+      return new Servers(grpc, null, rest);
+    } catch (IOException e) {
+      throw new UncheckedIOException(id + ": cannot bind gRPC " + host + ":" + grpcPort, e);
+    }
+  }
+
+  /** Closes whatever holds the gRPC port and waits until the port is free to bind again. */
+  private void closeGrpcPort(Servers servers) {
+    if (servers.impostor() != null) {
+      servers.impostor().close();
+      return;
+    }
+    servers.grpc().shutdownNow();
+    try {
       servers.grpc().awaitTermination(GRPC_TERMINATION_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    log.info("{}: down", id);
+  }
+
+  /** While running, hands the gRPC port to whichever server the current misbehaviour calls for. */
+  private void swapGrpcPort() {
+    Servers current = running.get();
+    if (current == null) {
+      return; // start() binds the right one
+    }
+    closeGrpcPort(current);
+    running.set(bindGrpcPort(current.rest()));
   }
 
   @Override

@@ -17,15 +17,15 @@ import java.util.concurrent.TimeUnit;
  * request, and an ACK (version and nonce echoed) for every response, which it queues for the
  * test to read.
  */
-final class AdsTestClient implements AutoCloseable {
-  static final String CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+public final class AdsTestClient implements AutoCloseable {
+  public static final String CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 
   private final ManagedChannel channel;
   private final BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
   private final StreamObserver<DiscoveryRequest> requests;
   private final Node node;
 
-  AdsTestClient(int port, String nodeId, String nodeCluster) {
+  public AdsTestClient(int port, String nodeId, String nodeCluster) {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     node = Node.newBuilder().setId(nodeId).setCluster(nodeCluster).build();
     requests =
@@ -58,7 +58,7 @@ final class AdsTestClient implements AutoCloseable {
   }
 
   /** The next response, or null if none arrives within {@code timeout}. */
-  DiscoveryResponse next(Duration timeout) throws InterruptedException {
+  public DiscoveryResponse next(Duration timeout) throws InterruptedException {
     return responses.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 

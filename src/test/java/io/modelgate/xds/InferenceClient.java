@@ -48,13 +48,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@link Answer} naming the replica that answered (header {@code x-replica-id}); a transport
  * error is an answer too, never an exception. Thread-safe.
  */
-final class InferenceClient implements AutoCloseable {
+public final class InferenceClient implements AutoCloseable {
   private static final Metadata.Key<String> REPLICA_ID =
       Metadata.Key.of(TfServingWire.REPLICA_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
   private static final Duration DEADLINE = Duration.ofSeconds(10);
 
   /** What one call got: {@code ok}, the answering replica (or ""), and a status line for failures. */
-  record Answer(boolean ok, String replica, int httpStatus, Status.Code grpcCode, String contentType, String body) {
+  public record Answer(boolean ok, String replica, int httpStatus, Status.Code grpcCode, String contentType, String body) {
     @Override
     public String toString() {
       return (ok ? "ok from " + replica : "FAILED") + " http=" + httpStatus + " grpc=" + grpcCode + " " + body.strip();
@@ -66,13 +66,13 @@ final class InferenceClient implements AutoCloseable {
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
   private final ManagedChannel channel;
 
-  InferenceClient(int envoyListenerPort) {
+  public InferenceClient(int envoyListenerPort) {
     this.port = envoyListenerPort;
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", envoyListenerPort).usePlaintext().build();
   }
 
   /** REST predict of {@code {"instances":[1.0]}}; ok means 200 with the half_plus_two answer 2.5. */
-  Answer rest(String path) {
+  public Answer rest(String path) {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(DEADLINE)
@@ -93,17 +93,17 @@ final class InferenceClient implements AutoCloseable {
     }
   }
 
-  Answer restPredict(String model) {
+  public Answer restPredict(String model) {
     return rest("/v1/models/" + model + ":predict");
   }
 
   /** gRPC Predict of x=[1.0] routed by {@code x-model-name}; ok means y=[2.5]. */
-  Answer grpcPredict(String model) {
+  public Answer grpcPredict(String model) {
     return grpcPredict(model, null);
   }
 
   /** As {@link #grpcPredict(String)}, pinned to {@code version} (header and ModelSpec) if given. */
-  Answer grpcPredict(String model, Long version) {
+  public Answer grpcPredict(String model, Long version) {
     Metadata headers = new Metadata();
     headers.put(Metadata.Key.of(EnvoyResources.MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER), model);
     ModelSpec.Builder spec = ModelSpec.newBuilder().setName(model);

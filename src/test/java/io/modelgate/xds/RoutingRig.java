@@ -151,7 +151,7 @@ public final class RoutingRig implements AutoCloseable {
     return envoy;
   }
 
-  InferenceClient client() {
+  public InferenceClient client() {
     return client;
   }
 

@@ -15,14 +15,14 @@ import java.util.stream.Collectors;
  * until {@link #close()}, a call budget, or a time limit, and every answer is kept. Bounded in
  * time and count so a broken route cannot make a test run forever. Thread-safe.
  */
-final class TrafficLoop implements AutoCloseable {
+public final class TrafficLoop implements AutoCloseable {
   private final ConcurrentLinkedQueue<Answer> answers = new ConcurrentLinkedQueue<>();
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean stopped;
 
   /** One thread per call kind; each stops after {@code maxCalls} calls or {@code maxTime}. */
   @SafeVarargs
-  TrafficLoop(int maxCalls, Duration maxTime, Supplier<Answer>... calls) {
+  public TrafficLoop(int maxCalls, Duration maxTime, Supplier<Answer>... calls) {
     long deadline = System.nanoTime() + maxTime.toNanos();
     for (Supplier<Answer> call : calls) {
       Thread thread =
@@ -39,16 +39,16 @@ final class TrafficLoop implements AutoCloseable {
     threads.forEach(Thread::start);
   }
 
-  int count() {
+  public int count() {
     return answers.size();
   }
 
-  List<Answer> failures() {
+  public List<Answer> failures() {
     return answers.stream().filter(a -> !a.ok()).toList();
   }
 
   /** Successful answers per replica id. */
-  Map<String, Long> answeredBy() {
+  public Map<String, Long> answeredBy() {
     return answers.stream().filter(Answer::ok).collect(Collectors.groupingBy(Answer::replica, Collectors.counting()));
   }
 

@@ -1,0 +1,176 @@
+package io.modelgate.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.modelgate.app.ModelgateServer;
+import io.modelgate.config.ExtProcConfig;
+import io.modelgate.config.ListenConfig;
+import io.modelgate.config.ModelConfig;
+import io.modelgate.config.ModelgateConfig;
+import io.modelgate.config.ProbeConfig;
+import io.modelgate.config.Protocol;
+import io.modelgate.config.ReplicaConfig;
+import io.modelgate.config.XdsConfig;
+import io.modelgate.health.HealthService;
+import io.modelgate.simulator.SimulatedReplica;
+import io.modelgate.simulator.Simulator;
+import io.modelgate.simulator.SimulatorOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * 1,000 grpc.health.v1 Watch streams (grpc-java's official client) opened at once against a
+ * running modelgate and dropped abruptly, round after round: half by killing their channels
+ * (shutdownNow: the connections go away), half by cancelling the calls on a live channel. The
+ * server keeps answering Check within a deadline throughout, forgets every dropped watcher, and
+ * ends each round with the same threads as the first (no thread per stream or per connection).
+ * Heap is not measured: it is not deterministic enough to assert; the watcher count is what
+ * would hold dropped streams in memory.
+ */
+class HealthWatchStormTest {
+  private static final int STREAMS = 1_000;
+  private static final int CHANNELS = 20;
+  private static final int ROUNDS = 4;
+  private static final String MODEL = "m";
+  private static final String GRPC_EXECUTOR = "grpc-default-executor";
+
+  private Simulator simulator;
+  private ModelgateServer modelgate;
+  private ManagedChannel checker;
+
+  @BeforeEach
+  void start() {
+    simulator = Simulator.start(SimulatorOptions.defaults().withReplicas(1).withModel(MODEL, 1));
+    SimulatedReplica r0 = simulator.replica("r0");
+    modelgate =
+        ModelgateServer.start(
+            new ModelgateConfig(
+                List.of(new ReplicaConfig("r0", r0.host(), r0.grpcPort(), r0.restPort(), Protocol.GRPC)),
+                List.of(ModelConfig.any(MODEL)),
+                ProbeConfig.defaults(),
+                ListenConfig.loopbackEphemeral(),
+                XdsConfig.defaults(),
+                ExtProcConfig.disabled()),
+            ModelgateServer.Mode.SIDECAR);
+    checker = channel();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    checker.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    modelgate.close();
+    simulator.close();
+  }
+
+  @Test
+  void thousandWatchStreamsDroppedAbruptlyLeaveNoWatcherNoThreadAndCheckKeepsAnswering() throws Exception {
+    await().atMost(Duration.ofSeconds(10)).until(() -> check().equals(HealthCheckResponse.ServingStatus.SERVING));
+    Map<String, Long> threadsAfterFirstRound = Map.of();
+    for (int round = 0; round < ROUNDS; round++) {
+      List<ManagedChannel> channels = new ArrayList<>();
+      List<Context.CancellableContext> calls = new ArrayList<>();
+      CountDownLatch firstAnswers = new CountDownLatch(STREAMS);
+      for (int c = 0; c < CHANNELS; c++) {
+        channels.add(channel());
+      }
+      for (int i = 0; i < STREAMS; i++) {
+        HealthGrpc.HealthStub stub = HealthGrpc.newStub(channels.get(i % CHANNELS));
+        Context.CancellableContext call = Context.current().withCancellation();
+        calls.add(call);
+        String service = i % 2 == 0 ? MODEL : HealthService.READINESS;
+        call.run(() -> stub.watch(HealthCheckRequest.newBuilder().setService(service).build(), firstAnswer(firstAnswers)));
+      }
+      assertThat(firstAnswers.await(20, TimeUnit.SECONDS)).as("every stream got its first status").isTrue();
+      assertThat(modelgate.health().watcherCount()).isEqualTo(STREAMS);
+      assertThat(check()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+      // Even channels die with their streams open; on odd ones the calls are cancelled.
+      for (int c = 0; c < CHANNELS; c += 2) {
+        channels.get(c).shutdownNow();
+      }
+      for (int i = 0; i < STREAMS; i++) {
+        if (i % CHANNELS % 2 == 1) {
+          calls.get(i).cancel(null);
+        }
+      }
+      assertThat(check()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      await().atMost(Duration.ofSeconds(10)).until(() -> modelgate.health().watcherCount() == 0);
+      for (ManagedChannel channel : channels) {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+
+      Map<String, Long> threads = threadsByName();
+      // grpc-java's shared cached executor keeps idle threads for 60 s, so its size follows the
+      // busiest burst; a thread per stream would show as hundreds. Every other pool is fixed.
+      assertThat(threads.getOrDefault(GRPC_EXECUTOR, 0L)).isLessThan(100);
+      threads.remove(GRPC_EXECUTOR);
+      if (round == 0) {
+        threadsAfterFirstRound = threads;
+      } else {
+        // No kind of thread grows (one may end: an idle JDK HttpClient's selector, for one).
+        for (Map.Entry<String, Long> kind : threads.entrySet()) {
+          assertThat(kind.getValue())
+              .as("%s threads, round %d", kind.getKey(), round)
+              .isLessThanOrEqualTo(threadsAfterFirstRound.getOrDefault(kind.getKey(), 0L));
+        }
+      }
+    }
+    assertThat(check()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+  }
+
+  /** Live threads counted by name without their numeric suffix ("grpc-default-executor-12"). */
+  private static Map<String, Long> threadsByName() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .map(thread -> thread.getName().replaceAll("[-0-9]+$", ""))
+        .collect(Collectors.groupingBy(name -> name, TreeMap::new, Collectors.counting()));
+  }
+
+  /** Liveness by Check, with a 1 s deadline: whether the server answers at all. */
+  private HealthCheckResponse.ServingStatus check() {
+    return HealthGrpc.newBlockingStub(checker)
+        .withDeadlineAfter(1, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.newBuilder().setService(HealthService.LIVENESS).build())
+        .getStatus();
+  }
+
+  private ManagedChannel channel() {
+    return NettyChannelBuilder.forAddress("127.0.0.1", modelgate.grpcPort()).usePlaintext().build();
+  }
+
+  private static StreamObserver<HealthCheckResponse> firstAnswer(CountDownLatch firstAnswers) {
+    return new StreamObserver<>() {
+      private boolean counted;
+
+      @Override
+      public void onNext(HealthCheckResponse response) {
+        if (!counted) {
+          counted = true;
+          firstAnswers.countDown();
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+}
