@@ -30,7 +30,10 @@ public final class XdsServer implements AutoCloseable {
     // re-encoded every load assignment for each Envoy (bench/xds-scale: 50 x 5.4 MB per change).
     V3DiscoveryServer discovery =
         new V3DiscoveryServer(
-            List.of(callbacks), cache, new DefaultExecutorGroup(), new CachedProtoResourcesSerializer());
+            List.of(callbacks),
+            new NackHolding(cache, nodeGroups),
+            new DefaultExecutorGroup(),
+            new CachedProtoResourcesSerializer());
     server =
         NettyServerBuilder.forAddress(address)
             .addService(discovery.getAggregatedDiscoveryServiceImpl())

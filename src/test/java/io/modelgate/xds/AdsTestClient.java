@@ -25,6 +25,9 @@ public final class AdsTestClient implements AutoCloseable {
   private final StreamObserver<DiscoveryRequest> requests;
   private final Node node;
 
+  private volatile boolean rejecting;
+  private String accepted = "";
+
   public AdsTestClient(int port, String nodeId, String nodeCluster) {
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     node = Node.newBuilder().setId(nodeId).setCluster(nodeCluster).build();
@@ -47,7 +50,25 @@ public final class AdsTestClient implements AutoCloseable {
     requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CLUSTER_TYPE).build());
   }
 
+  /** From now on NACK every response, as an Envoy that finds the resources invalid. */
+  public void rejectEverything() {
+    rejecting = true;
+  }
+
   private synchronized void ack(DiscoveryResponse response) {
+    if (rejecting) {
+      // A NACK: the last accepted version, the response's nonce, and why.
+      requests.onNext(
+          DiscoveryRequest.newBuilder()
+              .setNode(node)
+              .setTypeUrl(response.getTypeUrl())
+              .setVersionInfo(accepted)
+              .setResponseNonce(response.getNonce())
+              .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage("rejected by the test"))
+              .build());
+      return;
+    }
+    accepted = response.getVersionInfo();
     requests.onNext(
         DiscoveryRequest.newBuilder()
             .setNode(node)

@@ -105,6 +105,37 @@ class XdsSnapshotPublisherTest {
   }
 
   @Test
+  void aRejectedSnapshotIsNotResentUntilTheResourcesChange() throws Exception {
+    views.set(view(1, true, ReplicaState.READY, ReplicaState.LOADING));
+    try (XdsServer server = new XdsServer(loopback());
+        XdsSnapshotPublisher publisher =
+            new XdsSnapshotPublisher(new EnvoyResources(CONFIG), server, views);
+        AdsTestClient envoy = new AdsTestClient(server.port(), "envoy-1", "edge")) {
+      envoy.rejectEverything();
+      assertThat(clusterNames(envoy.next(Duration.ofSeconds(5)))).contains("modelgate/m/grpc");
+      assertThat(envoy.next(Duration.ofMillis(700))).as("the same clusters sent again").isNull();
+      assertThat(server.nacks()).isEqualTo(1);
+
+      // Version 2 appears: new clusters, a new CDS version, sent once.
+      views.set(
+          new HealthView(
+              2,
+              T0,
+              true,
+              Map.of(
+                  "m",
+                  new ModelHealth(
+                      "m",
+                      Map.of(
+                          "a", new ReplicaHealth("a", ReplicaState.READY, new TreeSet<>(Set.of(1L, 2L)), "", T0),
+                          "b", replica("b", ReplicaState.LOADING))))));
+      assertThat(clusterNames(envoy.next(Duration.ofSeconds(5)))).contains("modelgate/m/v2/grpc");
+      assertThat(envoy.next(Duration.ofMillis(700))).isNull();
+      assertThat(server.nacks()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void nothingIsPublishedBeforeTheFirstFullProbeRound() throws Exception {
     views.set(view(1, false, ReplicaState.UNKNOWN, ReplicaState.UNKNOWN));
     try (XdsServer server = new XdsServer(loopback());
