@@ -1,7 +1,7 @@
 package io.modelgate.demo;
 
 /** The two ways the demo calls Predict through Envoy. */
-enum Api {
+public enum Api {
   /** {@code POST /v1/models/<name>:predict} with a JSON body. */
   REST("REST"),
   /** {@code tensorflow.serving.PredictionService/Predict}, the model in the body only. */

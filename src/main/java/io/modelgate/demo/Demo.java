@@ -99,7 +99,9 @@ public final class Demo implements AutoCloseable {
     envoy.awaitReady(ENVOY_READY_TIMEOUT);
     console.event("envoy LIVE: inference listener " + LOOPBACK + ":" + listener.getPort());
 
-    List<PredictClient> clients = List.of(keep(new RestPredictClient(listener)), keep(new GrpcPredictClient(listener)));
+    List<PredictClient> clients = List.of(
+            keep(new RestPredictClient(listener, PredictClient.MODEL)),
+            keep(new GrpcPredictClient(listener, PredictClient.MODEL, /* routingHeader= */ false)));
     awaitRouting(clients);
     console.event("Predict answers through Envoy on both protocols");
     LoadGenerator load =

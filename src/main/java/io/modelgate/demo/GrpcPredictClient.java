@@ -14,6 +14,7 @@ import io.modelgate.tfserving.api.PredictionServiceGrpc;
 import io.modelgate.tfserving.framework.DataType;
 import io.modelgate.tfserving.framework.TensorProto;
 import io.modelgate.tfserving.framework.TensorShapeProto;
+import io.modelgate.xds.EnvoyResources;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -24,21 +25,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * gRPC Predict through Envoy on one plaintext channel, sent as any TF Serving client sends it:
- * the model only in the request's model_spec. modelgate's gateway filter reads it there and sets
- * the routing header. Thread-safe; {@link #close()} shuts the channel.
+ * gRPC Predict on one plaintext channel, sent as any TF Serving client sends it: the model in the
+ * request's model_spec (modelgate's gateway filter reads it there), and optionally in the
+ * {@code x-model-name} header too, for an Envoy without the filter. Thread-safe; {@link #close()}
+ * shuts the channel.
  */
-final class GrpcPredictClient implements PredictClient {
+public final class GrpcPredictClient implements PredictClient {
   private static final Metadata.Key<String> REPLICA_ID =
       Metadata.Key.of(TfServingWire.REPLICA_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
-  private static final PredictRequest REQUEST = request();
 
   private final ManagedChannel channel;
   private final PredictionServiceGrpc.PredictionServiceStub stub;
+  private final PredictRequest request;
 
-  GrpcPredictClient(InetSocketAddress target) {
+  /**
+   * @param routingHeader also send {@code x-model-name: model}, as a client of an Envoy without
+   *     modelgate's gateway filter must
+   */
+  public GrpcPredictClient(InetSocketAddress target, String model, boolean routingHeader) {
     this.channel = NettyChannelBuilder.forAddress(target).usePlaintext().build();
-    this.stub = PredictionServiceGrpc.newStub(channel);
+    PredictionServiceGrpc.PredictionServiceStub plain = PredictionServiceGrpc.newStub(channel);
+    if (routingHeader) {
+      Metadata headers = new Metadata();
+      headers.put(Metadata.Key.of(EnvoyResources.MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER), model);
+      plain = plain.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+    this.stub = plain;
+    this.request = request(model);
   }
 
   @Override
@@ -54,7 +67,7 @@ final class GrpcPredictClient implements PredictClient {
     stub.withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, trailers))
         .withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS)
         .predict(
-            REQUEST,
+            request,
             new StreamObserver<>() {
               private PredictResponse response;
 
@@ -127,7 +140,7 @@ final class GrpcPredictClient implements PredictClient {
     return values;
   }
 
-  private static PredictRequest request() {
+  private static PredictRequest request(String model) {
     TensorProto.Builder input =
         TensorProto.newBuilder()
             .setDtype(DataType.DT_FLOAT)
@@ -137,7 +150,7 @@ final class GrpcPredictClient implements PredictClient {
       input.addFloatVal(x);
     }
     return PredictRequest.newBuilder()
-        .setModelSpec(ModelSpec.newBuilder().setName(MODEL))
+        .setModelSpec(ModelSpec.newBuilder().setName(model))
         .putInputs(TfServingWire.INPUT_KEY, input.build())
         .build();
   }

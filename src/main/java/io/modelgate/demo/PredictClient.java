@@ -5,18 +5,18 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Calls {@code half_plus_two} Predict with {@link #INPUT} through one protocol and checks the
+ * Calls a half_plus_two model's Predict with {@link #INPUT} through one protocol and checks the
  * answer against {@link #EXPECTED}. Implementations are thread-safe and never block the caller:
- * {@link #predict} returns at once.
+ * {@link #predict} returns at once. Used by the demo and by the benchmarks.
  */
-interface PredictClient extends AutoCloseable {
+public interface PredictClient extends AutoCloseable {
   String MODEL = "half_plus_two";
   float[] INPUT = {1.0f, 2.0f};
   /** y = 0.5 x + 2. */
   float[] EXPECTED = {2.5f, 3.0f};
 
   /** A Predict that did not produce the expected answer: why, and who answered if known. */
-  final class PredictFailure extends Exception {
+  public final class PredictFailure extends Exception {
     private final transient Optional<String> replica;
 
     PredictFailure(String message, Optional<String> replica) {
@@ -24,7 +24,7 @@ interface PredictClient extends AutoCloseable {
       this.replica = replica;
     }
 
-    Optional<String> replica() {
+    public Optional<String> replica() {
       return replica;
     }
   }

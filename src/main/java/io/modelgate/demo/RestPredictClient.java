@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
  * HTTP/1.1 with the JDK client. Thread-safe; the client's threads are daemons and stop on
  * {@link #close()}.
  */
-final class RestPredictClient implements PredictClient {
+public final class RestPredictClient implements PredictClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String BODY = "{\"instances\":[1.0,2.0]}";
 
@@ -36,7 +36,8 @@ final class RestPredictClient implements PredictClient {
   private final HttpClient http;
   private final URI uri;
 
-  RestPredictClient(InetSocketAddress target) {
+  /** Predict of {@code model} on {@code target} (Envoy's listener, or a replica's REST port). */
+  public RestPredictClient(InetSocketAddress target, String model) {
     this.http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -44,7 +45,7 @@ final class RestPredictClient implements PredictClient {
             .executor(executor)
             .build();
     this.uri =
-        URI.create("http://" + target.getHostString() + ":" + target.getPort() + "/v1/models/" + MODEL + ":predict");
+        URI.create("http://" + target.getHostString() + ":" + target.getPort() + "/v1/models/" + model + ":predict");
   }
 
   @Override

@@ -2,9 +2,13 @@ package io.modelgate.bench;
 
 import io.modelgate.bench.ComparisonScenario.Event;
 import io.modelgate.bench.ComparisonScenario.Step;
+import io.modelgate.demo.GrpcPredictClient;
+import io.modelgate.demo.PredictClient;
+import io.modelgate.demo.RestPredictClient;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.xds.EnvoyHosts;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,12 +85,13 @@ public final class ComparisonBenchmark {
     try (Simulator simulator = Simulator.start(ComparisonScenario.replicas());
         ComparisonSetups.Running running = setup.start(simulator)) {
       awaitEveryReplicaRoutable(running.adminPort, simulator);
-      List<PredictCall> calls = new ArrayList<>();
+      List<PredictClient> calls = new ArrayList<>();
+      InetSocketAddress envoy = new InetSocketAddress("127.0.0.1", running.listenerPort);
       List<String> streams = new ArrayList<>();
       for (String model : ComparisonScenario.MODELS) {
-        calls.add(new RestPredictCall(running.listenerPort, model));
+        calls.add(new RestPredictClient(envoy, model));
         streams.add(model + " REST");
-        calls.add(new GrpcPredictCall(running.listenerPort, model, true));
+        calls.add(new GrpcPredictClient(envoy, model, /* routingHeader= */ true));
         streams.add(model + " gRPC");
       }
       try {
@@ -153,7 +158,7 @@ public final class ComparisonBenchmark {
               stepStarts);
         }
       } finally {
-        calls.forEach(PredictCall::close);
+        calls.forEach(PredictClient::close);
       }
     }
   }

@@ -3,8 +3,11 @@ package io.modelgate.bench;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ProbeConfig;
+import io.modelgate.demo.GrpcPredictClient;
+import io.modelgate.demo.RestPredictClient;
 import io.modelgate.simulator.SimulatorOptions;
 import io.modelgate.xds.RoutingRig;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +38,10 @@ import java.util.regex.Pattern;
  */
 public final class GatewayLatencyBenchmark {
   private static final String MODEL = "m";
+
+  private static InetSocketAddress envoy(int port) {
+    return new InetSocketAddress("127.0.0.1", port);
+  }
   private static final String REST = "REST predict";
   private static final String GRPC = "gRPC Predict + x-model-name";
   private static final String GRPC_BARE = "gRPC Predict, no header";
@@ -88,11 +95,11 @@ public final class GatewayLatencyBenchmark {
    * Predict works through A and fails through B. Returns B's answer for the report.
    */
   private static String checkOnlyTheFilterRoutesBareGrpc(Side a, Side b) throws InterruptedException {
-    try (GrpcPredictCall bareA = new GrpcPredictCall(a.rig.listenerPort(), MODEL, false);
-        GrpcPredictCall bareB = new GrpcPredictCall(b.rig.listenerPort(), MODEL, false)) {
-      bareA.send(DEADLINE).get(DEADLINE.toSeconds() + 1, TimeUnit.SECONDS);
+    try (GrpcPredictClient bareA = new GrpcPredictClient(envoy(a.rig.listenerPort()), MODEL, false);
+        GrpcPredictClient bareB = new GrpcPredictClient(envoy(b.rig.listenerPort()), MODEL, false)) {
+      bareA.predict(DEADLINE).get(DEADLINE.toSeconds() + 1, TimeUnit.SECONDS);
       try {
-        bareB.send(DEADLINE).get(DEADLINE.toSeconds() + 1, TimeUnit.SECONDS);
+        bareB.predict(DEADLINE).get(DEADLINE.toSeconds() + 1, TimeUnit.SECONDS);
       } catch (ExecutionException expected) {
         return expected.getCause().getMessage();
       }
@@ -171,14 +178,14 @@ public final class GatewayLatencyBenchmark {
       // One channel per gRPC slot on both sides, so both spread over Envoy's workers alike.
       OpenLoopPhase.Slot third =
           extProc.enabled()
-              ? new OpenLoopPhase.Slot(GRPC_BARE, new GrpcPredictCall(port, MODEL, false))
-              : new OpenLoopPhase.Slot(GRPC, new GrpcPredictCall(port, MODEL, true));
+              ? new OpenLoopPhase.Slot(GRPC_BARE, new GrpcPredictClient(envoy(port), MODEL, false))
+              : new OpenLoopPhase.Slot(GRPC, new GrpcPredictClient(envoy(port), MODEL, true));
       return new Side(
           name,
           rig,
           List.of(
-              new OpenLoopPhase.Slot(REST, new RestPredictCall(port, MODEL)),
-              new OpenLoopPhase.Slot(GRPC, new GrpcPredictCall(port, MODEL, true)),
+              new OpenLoopPhase.Slot(REST, new RestPredictClient(envoy(port), MODEL)),
+              new OpenLoopPhase.Slot(GRPC, new GrpcPredictClient(envoy(port), MODEL, true)),
               third));
     }
 

@@ -1,5 +1,6 @@
 package io.modelgate.bench;
 
+import io.modelgate.demo.PredictClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -23,7 +24,7 @@ final class OpenLoopPhase {
   private static final Duration GRACE = Duration.ofSeconds(2);
 
   /** Which stream a slot's requests are recorded under, and how they are sent. */
-  record Slot(String stream, PredictCall call) {}
+  record Slot(String stream, PredictClient call) {}
 
   /** Latencies and failures per stream, and the sender's lateness per stream. */
   record Result(LatencyLog latencies, LatencyLog senderLag) {}
@@ -51,7 +52,7 @@ final class OpenLoopPhase {
       }
       try {
         slot.call()
-            .send(deadline)
+            .predict(deadline)
             .whenComplete(
                 (ok, error) -> {
                   long latency = System.nanoTime() - due;
@@ -75,6 +76,6 @@ final class OpenLoopPhase {
 
   private static String reason(Throwable error) {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    return cause instanceof PredictCall.Failure ? cause.getMessage() : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    return cause instanceof PredictClient.PredictFailure ? cause.getMessage() : cause.getClass().getSimpleName() + ": " + cause.getMessage();
   }
 }

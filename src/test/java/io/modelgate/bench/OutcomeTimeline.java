@@ -1,12 +1,14 @@
 package io.modelgate.bench;
 
+import io.modelgate.demo.Api;
+import io.modelgate.demo.PredictClient;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Answered and failed calls per second since an origin, for the success-rate plot: a {@link
- * PredictCall} wrapped by {@link #recording} counts each completion in the second it completed.
+ * PredictClient} wrapped by {@link #recording} counts each completion in the second it completed.
  * Thread-safe and lock-free.
  */
 final class OutcomeTimeline {
@@ -20,11 +22,16 @@ final class OutcomeTimeline {
     this.failed = new AtomicLongArray(seconds);
   }
 
-  PredictCall recording(PredictCall call) {
-    return new PredictCall() {
+  PredictClient recording(PredictClient call) {
+    return new PredictClient() {
       @Override
-      public CompletableFuture<Void> send(Duration deadline) {
-        return call.send(deadline).whenComplete((v, error) -> count(error == null));
+      public Api api() {
+        return call.api();
+      }
+
+      @Override
+      public CompletableFuture<String> predict(Duration deadline) {
+        return call.predict(deadline).whenComplete((replica, error) -> count(error == null));
       }
 
       @Override

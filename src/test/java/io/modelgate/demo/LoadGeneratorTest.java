@@ -25,8 +25,8 @@ class LoadGeneratorTest {
   void start() {
     simulator = Simulator.start(SimulatorOptions.defaults().withReplicas(1).withModel(PredictClient.MODEL, 1));
     replica = simulator.replica("r0");
-    rest = new RestPredictClient(new InetSocketAddress(replica.host(), replica.restPort()));
-    grpc = new GrpcPredictClient(new InetSocketAddress(replica.host(), replica.grpcPort()));
+    rest = new RestPredictClient(new InetSocketAddress(replica.host(), replica.restPort()), PredictClient.MODEL);
+    grpc = new GrpcPredictClient(new InetSocketAddress(replica.host(), replica.grpcPort()), PredictClient.MODEL, false);
   }
 
   @AfterEach
