@@ -50,10 +50,12 @@ import io.modelgate.xds.ClusterNames.Upstream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -84,6 +86,8 @@ public final class EnvoyResources {
   private final XdsConfig settings;
   private final Optional<GatewayFilters> gateway;
   private final ReplicaAddresses addresses = new ReplicaAddresses();
+  /** The last load assignments built per model, and what they were built from. */
+  private final Map<String, Built> built = new ConcurrentHashMap<>();
 
   /** Resources without the gateway filter. */
   public EnvoyResources(ModelgateConfig config) {
@@ -129,22 +133,59 @@ public final class EnvoyResources {
     List<ClusterLoadAssignment> assignments = new ArrayList<>();
     for (ModelConfig model : config.models()) {
       ModelHealth health = view.models().get(model.name());
-      for (Upstream upstream : Upstream.values()) {
-        assignments.add(
-            assignment(
-                ClusterNames.model(model.name(), upstream),
-                upstream,
-                replica -> EndpointHealth.forModel(replicaHealth(health, replica))));
-        for (long version : versions(model, view)) {
-          assignments.add(
-              assignment(
-                  ClusterNames.version(model.name(), version, upstream),
-                  upstream,
-                  replica -> EndpointHealth.forVersion(replicaHealth(health, replica), version)));
-        }
+      SortedSet<Long> versions = versions(model, view);
+      AssignmentKey key = assignmentKey(health, versions);
+      Built last = built.get(model.name());
+      if (last == null || !last.key().equals(key)) {
+        last = new Built(key, modelAssignments(model, health, versions));
+        built.put(model.name(), last);
       }
+      assignments.addAll(last.assignments());
     }
     return assignments;
+  }
+
+  /**
+   * What one model's load assignments depend on. A change elsewhere (one model on one replica)
+   * then rebuilds one model's assignments, and the others are the same objects as before, which
+   * java-control-plane and {@link SnapshotVersions} hash and serialize only once.
+   */
+  private record AssignmentKey(List<List<Object>> replicas, SortedSet<Long> versions) {}
+
+  private record Built(AssignmentKey key, List<ClusterLoadAssignment> assignments) {}
+
+  private AssignmentKey assignmentKey(ModelHealth health, SortedSet<Long> versions) {
+    List<List<Object>> replicas = new ArrayList<>();
+    for (ReplicaConfig replica : config.replicas()) {
+      ReplicaHealth state = replicaHealth(health, replica);
+      replicas.add(
+          List.of(
+              replica.id(),
+              state.state(),
+              state.availableVersions(),
+              addresses.ip(replica.host()).orElse("")));
+    }
+    return new AssignmentKey(replicas, versions);
+  }
+
+  private List<ClusterLoadAssignment> modelAssignments(
+      ModelConfig model, ModelHealth health, SortedSet<Long> versions) {
+    List<ClusterLoadAssignment> assignments = new ArrayList<>();
+    for (Upstream upstream : Upstream.values()) {
+      assignments.add(
+          assignment(
+              ClusterNames.model(model.name(), upstream),
+              upstream,
+              replica -> EndpointHealth.forModel(replicaHealth(health, replica))));
+      for (long version : versions) {
+        assignments.add(
+            assignment(
+                ClusterNames.version(model.name(), version, upstream),
+                upstream,
+                replica -> EndpointHealth.forVersion(replicaHealth(health, replica), version)));
+      }
+    }
+    return List.copyOf(assignments);
   }
 
   public List<Listener> listeners() {

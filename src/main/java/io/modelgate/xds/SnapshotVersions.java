@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
  * ResourceDigests} digests.
  */
 final class SnapshotVersions {
-  private final Map<String, String> digests = new HashMap<>();
+  private final ResourceDigests digests = new ResourceDigests();
+  private final Map<String, String> typeDigests = new HashMap<>();
   private final Map<String, String> versions = new HashMap<>();
   private final LongSupplier epochMillis;
   private long generation;
@@ -44,18 +45,19 @@ final class SnapshotVersions {
 
   Next next(Map<String, List<? extends Message>> resourcesByType) {
     Map<String, String> newDigests = new HashMap<>();
-    resourcesByType.forEach((type, resources) -> newDigests.put(type, ResourceDigests.of(resources)));
-    boolean changed = !newDigests.equals(digests);
+    resourcesByType.forEach((type, resources) -> newDigests.put(type, digests.of(resources)));
+    digests.endSnapshot();
+    boolean changed = !newDigests.equals(typeDigests);
     if (changed) {
       generation = Math.max(generation + 1, epochMillis.getAsLong());
       newDigests.forEach(
           (type, digest) -> {
-            if (!digest.equals(digests.get(type))) {
+            if (!digest.equals(typeDigests.get(type))) {
               versions.put(type, Long.toString(generation));
             }
           });
-      digests.clear();
-      digests.putAll(newDigests);
+      typeDigests.clear();
+      typeDigests.putAll(newDigests);
     }
     return new Next(Map.copyOf(versions), changed);
   }

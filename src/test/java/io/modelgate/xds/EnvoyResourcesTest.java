@@ -1,0 +1,81 @@
+package io.modelgate.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.modelgate.config.ListenConfig;
+import io.modelgate.config.ModelConfig;
+import io.modelgate.config.ModelgateConfig;
+import io.modelgate.config.ProbeConfig;
+import io.modelgate.config.Protocol;
+import io.modelgate.config.ReplicaConfig;
+import io.modelgate.config.XdsConfig;
+import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.HealthView;
+import io.modelgate.view.ModelHealth;
+import io.modelgate.view.ReplicaHealth;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class EnvoyResourcesTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  private final EnvoyResources resources =
+      new EnvoyResources(
+          new ModelgateConfig(
+              List.of(
+                  new ReplicaConfig("a", "127.0.0.1", 18500, 18501, Protocol.GRPC),
+                  new ReplicaConfig("b", "localhost", 18510, 18511, Protocol.GRPC)),
+              List.of(ModelConfig.any("m"), ModelConfig.any("n")),
+              ProbeConfig.defaults(),
+              ListenConfig.loopbackEphemeral(),
+              XdsConfig.defaults()));
+
+  @Test
+  void anUnchangedModelKeepsItsVeryLoadAssignmentsAndAChangedOneIsRebuilt() {
+    List<ClusterLoadAssignment> first = resources.loadAssignments(view(ReplicaState.READY, "reason 1"));
+    // n's replica b changes state; m only changes its reason, which EDS does not carry.
+    List<ClusterLoadAssignment> second = resources.loadAssignments(view(ReplicaState.LOADING, "reason 2"));
+
+    for (int i = 0; i < first.size(); i++) {
+      boolean ofM = first.get(i).getClusterName().startsWith("modelgate/m/");
+      if (ofM) {
+        assertThat(second.get(i)).isSameAs(first.get(i));
+      } else {
+        assertThat(second.get(i)).isNotSameAs(first.get(i));
+      }
+    }
+    assertThat(second).filteredOn(a -> a.getClusterName().equals("modelgate/n/grpc")).singleElement()
+        .satisfies(a -> assertThat(a.getEndpoints(0).getLbEndpoints(1).getHealthStatus().name()).isEqualTo("UNHEALTHY"));
+  }
+
+  @Test
+  void replicaHostsAppearInEdsAsIpAddresses() {
+    List<ClusterLoadAssignment> assignments = resources.loadAssignments(view(ReplicaState.READY, ""));
+    assertThat(assignments.get(0).getEndpoints(0).getLbEndpointsList())
+        .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
+        .containsExactly("127.0.0.1", "127.0.0.1");
+  }
+
+  private static HealthView view(ReplicaState nOnB, String mReason) {
+    return new HealthView(
+        1,
+        T0,
+        true,
+        Map.of(
+            "m", new ModelHealth("m", Map.of("a", ready("a", mReason), "b", ready("b", mReason))),
+            "n",
+            new ModelHealth(
+                "n",
+                Map.of(
+                    "a", ready("a", ""),
+                    "b", new ReplicaHealth("b", nOnB, new TreeSet<>(nOnB == ReplicaState.READY ? Set.of(1L) : Set.of()), "", T0)))));
+  }
+
+  private static ReplicaHealth ready(String id, String reason) {
+    return new ReplicaHealth(id, ReplicaState.READY, new TreeSet<>(Set.of(1L)), reason, T0);
+  }
+}
