@@ -3,7 +3,6 @@ package io.modelgate.xds;
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.cluster.v3.OutlierDetection;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -405,8 +404,7 @@ public final class EnvoyResources {
                     // model must never receive traffic, so there is no panic mode.
                     .setHealthyPanicThreshold(Percent.newBuilder().setValue(0))
                     // The 1 s default merge window would delay health flips.
-                    .setUpdateMergeWindow(com.google.protobuf.Duration.getDefaultInstance()))
-            .setOutlierDetection(hangDetection());
+                    .setUpdateMergeWindow(com.google.protobuf.Duration.getDefaultInstance()));
     HttpProtocolOptions.ExplicitHttpConfig.Builder protocol =
         HttpProtocolOptions.ExplicitHttpConfig.newBuilder();
     if (upstream == Upstream.GRPC) {
@@ -418,24 +416,6 @@ public final class EnvoyResources {
     gateway.filter(GatewayFilters::passive).ifPresent(g -> options.addAllHttpFilters(g.upstreamFilters()));
     cluster.putTypedExtensionProtocolOptions(HTTP_PROTOCOL_OPTIONS, Any.pack(options.build()));
     return cluster.build();
-  }
-
-  /**
-   * A replica that hangs between two probes is noticed by Envoy first, from the traffic: two
-   * consecutive local-origin failures (per-try timeouts, resets, refused connections) eject it at
-   * once, for a second at a time, until modelgate's probes take it out of EDS (which takes about
-   * two probe intervals for a hang). TF Serving's own error answers are not local-origin failures.
-   */
-  private static OutlierDetection hangDetection() {
-    return OutlierDetection.newBuilder()
-        .setSplitExternalLocalOriginErrors(true)
-        .setConsecutiveLocalOriginFailure(UInt32Value.of(2))
-        .setEnforcingConsecutiveLocalOriginFailure(UInt32Value.of(100))
-        .setInterval(durationOf(java.time.Duration.ofSeconds(1)))
-        .setBaseEjectionTime(durationOf(java.time.Duration.ofSeconds(1)))
-        .setMaxEjectionTime(durationOf(java.time.Duration.ofSeconds(2)))
-        .setMaxEjectionPercent(UInt32Value.of(50))
-        .build();
   }
 
   private ClusterLoadAssignment assignment(
