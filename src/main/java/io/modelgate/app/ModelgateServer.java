@@ -93,8 +93,7 @@ public final class ModelgateServer implements AutoCloseable {
   }
 
   /** The ext_proc service of the gateway filter and the server it listens on. */
-  private record Gateway(ExtProcServer server, ExternalProcessorService service, ExtProcConfig config)
-      implements AutoCloseable {
+  private record Gateway(ExtProcServer server, ExtProcConfig config) implements AutoCloseable {
     static Gateway start(ModelgateConfig config, ReadinessPipeline pipeline) {
       ExtProcConfig settings = config.extProc();
       Optional<PassiveDetector> passive =
@@ -105,8 +104,13 @@ public final class ModelgateServer implements AutoCloseable {
           new ExternalProcessorService(
               pipeline.view(), config.models(), settings.maxInspectedBytes(), passive);
       service.warmUp();
-      return new Gateway(
-          ExtProcServer.start(settings.listen(), service, settings.maxRequestBytes()), service, settings);
+      ExtProcServer server = ExtProcServer.start(settings.listen(), service, settings.maxRequestBytes());
+      log.info(
+          "gateway filter (ext_proc) on {}:{}, reached by Envoy at {}",
+          settings.listen().getHostString(),
+          server.port(),
+          settings.envoyAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("that address"));
+      return new Gateway(server, settings);
     }
 
     /** Where Envoy reaches the service: as configured, else the listen host with the bound port. */
