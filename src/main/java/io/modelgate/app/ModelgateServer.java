@@ -98,7 +98,7 @@ public final class ModelgateServer implements AutoCloseable {
       ExtProcConfig settings = config.extProc();
       Optional<PassiveDetector> passive =
           settings.passive()
-              ? Optional.of(new PassiveDetector(pipeline.view(), pipeline.prober()::reprobe))
+              ? Optional.of(new PassiveDetector(pipeline.view(), config.replicas(), pipeline.prober()::reprobe))
               : Optional.empty();
       ExternalProcessorService service =
           new ExternalProcessorService(

@@ -1,9 +1,11 @@
 package io.modelgate.extproc;
 
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.modelgate.config.ReplicaConfig;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,18 +29,20 @@ public final class PassiveDetector {
   }
 
   private final HealthViewSource views;
+  private final ReplicaIndex replicas;
   private final Reprober reprober;
   private final LongAdder observed = new LongAdder();
   private final LongAdder reprobes = new LongAdder();
 
-  public PassiveDetector(HealthViewSource views, Reprober reprober) {
+  public PassiveDetector(HealthViewSource views, List<ReplicaConfig> replicas, Reprober reprober) {
     this.views = views;
+    this.replicas = new ReplicaIndex(replicas);
     this.reprober = reprober;
   }
 
   void observe(ProcessingRequest request) {
     observed.increment();
-    PassiveObservation.of(request)
+    PassiveObservation.of(request, replicas)
         .filter(PassiveObservation::servableNotFound)
         .filter(this::readyInView)
         .ifPresent(this::reprobe);

@@ -1,10 +1,8 @@
 package io.modelgate.extproc;
 
 import com.google.protobuf.Struct;
-import com.google.protobuf.TextFormat;
 import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
-import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -16,24 +14,25 @@ import java.util.Optional;
  * Serving's "Servable not found" (REST 404, or gRPC NOT_FOUND, which TF Serving sends
  * trailers-only, so {@code grpc-status} is among the response headers).
  *
- * <p>The replica is read from the endpoint metadata modelgate put in EDS ({@code
- * filter_metadata.modelgate.replica}), which Envoy sends in protobuf text format; the model from
- * the cluster name ({@code modelgate/<model>/...}). Immutable.
+ * <p>The replica is found from the upstream address Envoy reports ({@code ip:port}, the address
+ * modelgate put into EDS); the model from the cluster name ({@code modelgate/<model>/...}).
+ * Immutable.
  */
 public record PassiveObservation(String replicaId, String model, boolean servableNotFound) {
   private static final String CLUSTER = "xds.cluster_name";
-  private static final String HOST_METADATA = "xds.upstream_host_metadata";
+  private static final String UPSTREAM_ADDRESS = "upstream.address";
 
   /** The attributes the observer filter must ask Envoy for ({@code response_attributes}). */
-  public static final List<String> ATTRIBUTES = List.of(CLUSTER, HOST_METADATA);
+  public static final List<String> ATTRIBUTES = List.of(CLUSTER, UPSTREAM_ADDRESS);
   private static final String EXT_PROC_NAMESPACE = "envoy.filters.http.ext_proc";
   private static final String CLUSTER_PREFIX = "modelgate/";
 
   /** The observation in {@code request}, or empty when it is not one of modelgate's clusters. */
-  static Optional<PassiveObservation> of(ProcessingRequest request) {
+  static Optional<PassiveObservation> of(ProcessingRequest request, ReplicaIndex replicas) {
     Struct attributes = request.getAttributesOrDefault(EXT_PROC_NAMESPACE, Struct.getDefaultInstance());
     Optional<String> model = model(text(attributes, CLUSTER));
-    Optional<String> replica = replica(text(attributes, HOST_METADATA));
+    String address = text(attributes, UPSTREAM_ADDRESS);
+    Optional<String> replica = address.isEmpty() ? Optional.empty() : replicas.replicaAt(address);
     if (model.isEmpty() || replica.isEmpty()) {
       return Optional.empty();
     }
@@ -72,21 +71,4 @@ public record PassiveObservation(String replicaId, String model, boolean servabl
     return slash > 0 ? Optional.of(rest.substring(0, slash)) : Optional.empty();
   }
 
-  private static Optional<String> replica(String metadataText) {
-    if (metadataText.isEmpty()) {
-      return Optional.empty();
-    }
-    Metadata.Builder metadata = Metadata.newBuilder();
-    try {
-      TextFormat.merge(metadataText, metadata);
-    } catch (TextFormat.ParseException e) {
-      return Optional.empty();
-    }
-    String replica =
-        metadata
-            .getFilterMetadataOrDefault("modelgate", Struct.getDefaultInstance())
-            .getFieldsOrDefault("replica", Value.getDefaultInstance())
-            .getStringValue();
-    return replica.isEmpty() ? Optional.empty() : Optional.of(replica);
-  }
 }

@@ -11,7 +11,6 @@ import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
-import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
@@ -433,22 +432,9 @@ public final class EnvoyResources {
                   Endpoint.newBuilder()
                       .setAddress(socketAddress(ip.get(), port))
                       .setHostname(replica.id()))
-              .setHealthStatus(health.apply(replica))
-              .setMetadata(replicaMetadata(replica)));
+              .setHealthStatus(health.apply(replica)));
     }
     return ClusterLoadAssignment.newBuilder().setClusterName(cluster).addEndpoints(locality).build();
-  }
-
-  private static Metadata replicaMetadata(ReplicaConfig replica) {
-    return Metadata.newBuilder()
-        .putFilterMetadata(
-            "modelgate",
-            com.google.protobuf.Struct.newBuilder()
-                .putFields(
-                    "replica",
-                    com.google.protobuf.Value.newBuilder().setStringValue(replica.id()).build())
-                .build())
-        .build();
   }
 
   private static ReplicaHealth replicaHealth(ModelHealth health, ReplicaConfig replica) {

@@ -18,6 +18,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ModelConfig;
+import io.modelgate.config.Protocol;
+import io.modelgate.config.ReplicaConfig;
 import io.modelgate.readiness.ReplicaState;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -31,12 +33,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Passive detection over a real gRPC channel, the test playing Envoy's upstream observer: response
- * headers in observability mode, with the cluster name and the endpoint metadata as Envoy sends
- * them (protobuf text format).
+ * headers in observability mode, with the cluster name and the upstream address as Envoy sends
+ * them.
  */
 class PassiveDetectorTest {
-  private static final String R0_METADATA =
-      "filter_metadata { key: \"modelgate\" value { fields { key: \"replica\" value { string_value: \"r0\" } } } } ";
+  private static final String R0_GRPC = "127.0.0.1:18500";
+  private static final String R0_REST = "127.0.0.1:18501";
+  private static final String R1_REST = "127.0.0.1:18511";
+  private static final List<ReplicaConfig> REPLICAS =
+      List.of(
+          new ReplicaConfig("r0", "127.0.0.1", 18500, 18501, Protocol.GRPC),
+          new ReplicaConfig("r1", "localhost", 18510, 18511, Protocol.GRPC));
 
   private final Views views =
       new Views(
@@ -56,6 +63,7 @@ class PassiveDetectorTest {
     detector =
         new PassiveDetector(
             views,
+            REPLICAS,
             (replica, model) -> {
               reprobed.add(replica + "/" + model);
               return !probePending;
@@ -76,52 +84,52 @@ class PassiveDetectorTest {
 
   @Test
   void restServableNotFoundFromAReadyReplicaTriggersAReprobe() throws Exception {
-    observe("modelgate/resnet/rest", R0_METADATA, ":status", "404");
+    observe("modelgate/resnet/rest", R0_REST, ":status", "404");
     assertThat(reprobed).containsExactly("r0/resnet");
     assertThat(detector.reprobes()).isEqualTo(1);
   }
 
   @Test
   void grpcNotFoundInTrailersOnlyHeadersTriggersAReprobeForAVersionCluster() throws Exception {
-    observe("modelgate/resnet/v1/grpc", R0_METADATA, ":status", "200", "grpc-status", "5");
+    observe("modelgate/resnet/v1/grpc", R0_GRPC, ":status", "200", "grpc-status", "5");
     assertThat(reprobed).containsExactly("r0/resnet");
   }
 
   @Test
   void successfulAnswersAndOtherErrorsTriggerNothing() throws Exception {
-    observe("modelgate/resnet/rest", R0_METADATA, ":status", "200");
-    observe("modelgate/resnet/grpc", R0_METADATA, ":status", "200", "grpc-status", "3");
-    observe("modelgate/resnet/rest", R0_METADATA, ":status", "503");
+    observe("modelgate/resnet/rest", R0_REST, ":status", "200");
+    observe("modelgate/resnet/grpc", R0_GRPC, ":status", "200", "grpc-status", "3");
+    observe("modelgate/resnet/rest", R0_REST, ":status", "503");
     assertThat(reprobed).isEmpty();
     assertThat(detector.observed()).isEqualTo(3);
   }
 
   @Test
   void aReplicaTheViewAlreadyTakesOutIsNotReprobed() throws Exception {
-    String r1 = R0_METADATA.replace("\"r0\"", "\"r1\"");
-    observe("modelgate/resnet/rest", r1, ":status", "404");
+    // r1 is configured by name; its address is found all the same.
+    observe("modelgate/resnet/rest", R1_REST, ":status", "404");
     assertThat(reprobed).isEmpty();
   }
 
   @Test
   void unreadableAttributesAreIgnored() throws Exception {
-    observe("someone-elses-cluster", R0_METADATA, ":status", "404");
-    observe("modelgate/resnet/rest", "not { text format", ":status", "404");
+    observe("someone-elses-cluster", R0_REST, ":status", "404");
+    observe("modelgate/resnet/rest", "10.9.9.9:18501", ":status", "404");
     observe("modelgate/resnet/rest", "", ":status", "404");
     assertThat(reprobed).isEmpty();
   }
 
   @Test
   void aBurstWhileAProbeIsPendingCountsOneReprobe() throws Exception {
-    observe("modelgate/resnet/rest", R0_METADATA, ":status", "404");
+    observe("modelgate/resnet/rest", R0_REST, ":status", "404");
     probePending = true;
-    observe("modelgate/resnet/rest", R0_METADATA, ":status", "404");
-    observe("modelgate/resnet/grpc", R0_METADATA, ":status", "200", "grpc-status", "5");
+    observe("modelgate/resnet/rest", R0_REST, ":status", "404");
+    observe("modelgate/resnet/grpc", R0_GRPC, ":status", "200", "grpc-status", "5");
     assertThat(detector.reprobes()).isEqualTo(1);
   }
 
   /** Sends one observation and waits for the service to end the stream, as it does at once. */
-  private void observe(String cluster, String hostMetadata, String... headers) throws Exception {
+  private void observe(String cluster, String upstreamAddress, String... headers) throws Exception {
     HeaderMap.Builder map = HeaderMap.newBuilder();
     for (int i = 0; i < headers.length; i += 2) {
       map.addHeaders(
@@ -130,7 +138,7 @@ class PassiveDetectorTest {
     Struct attributes =
         Struct.newBuilder()
             .putFields("xds.cluster_name", Value.newBuilder().setStringValue(cluster).build())
-            .putFields("xds.upstream_host_metadata", Value.newBuilder().setStringValue(hostMetadata).build())
+            .putFields("upstream.address", Value.newBuilder().setStringValue(upstreamAddress).build())
             .build();
     CountDownLatch ended = new CountDownLatch(1);
     List<ProcessingResponse> answers = new CopyOnWriteArrayList<>();
