@@ -228,9 +228,18 @@ public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
         LOG.error("probe result sink failed for {}", slot.key, e);
       }
     }
+    // A first failure is confirmed at once instead of an interval later: with the default
+    // unhealthyThreshold of 2, a replica that hangs or dies between rounds is taken out after
+    // two probe timeouts rather than an interval plus two timeouts.
+    boolean failedNow = outcome instanceof ProbeOutcome.Failed;
+    boolean confirm = failedNow && !slot.lastFailed;
+    slot.lastFailed = failedNow;
     // Released only after the hand-over, so the next probe of this key cannot overtake it.
     slot.pending.set(false);
     permits.release();
+    if (confirm && !closed) {
+      tryStart(slot);
+    }
     launchWaiting();
   }
 
@@ -244,6 +253,8 @@ public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
     final ProbeKey key;
     final ModelStatusProbe probe;
     final AtomicBoolean pending = new AtomicBoolean();
+    /** Whether the last outcome was a failure; read and written only by the key's one probe. */
+    boolean lastFailed;
 
     Slot(ProbeKey key, ModelStatusProbe probe) {
       this.key = key;

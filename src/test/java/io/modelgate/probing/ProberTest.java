@@ -198,11 +198,34 @@ class ProberTest {
 
     prober.runRound();
 
-    await().until(() -> results.size() == 2);
+    // The refused key's first failure is confirmed by a second probe at once, not a round later.
+    await().until(() -> results.size() == 3);
     assertThat(((ProbeOutcome.Failed) result("gone", "resnet").outcome()).kind())
         .isEqualTo(ProbeOutcome.Failed.Kind.CONNECTION_FAILED);
     assertThat(result("r1", "resnet").outcome()).isInstanceOf(ProbeOutcome.Reported.class);
-    assertThat(prober.counters()).isEqualTo(new ProbeCounters(2, 1, 0, 0));
+    await().until(() -> prober.counters().equals(new ProbeCounters(3, 2, 0, 0)));
+  }
+
+  @Test
+  void aFirstFailureIsConfirmedAtOnceAndAFailingKeyWaitsForTheNextRound() throws Exception {
+    ReplicaConfig nobody =
+        new ReplicaConfig("gone", "127.0.0.1", ClosedPort.find(), 1, Protocol.GRPC);
+    Prober prober =
+        prober(List.of(nobody), List.of("resnet"), config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+
+    prober.runRound();
+
+    await().until(() -> results.size() == 2);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> results.size() == 2);
+    prober.runRound();
+    await().until(() -> results.size() == 3);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> results.size() == 3);
   }
 
   @Test
