@@ -42,6 +42,7 @@ import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
+import io.modelgate.readiness.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
@@ -112,6 +113,30 @@ public final class EnvoyResources {
       health.replicas().values().forEach(r -> versions.addAll(r.availableVersions()));
     }
     return versions;
+  }
+
+  /**
+   * A complete view in which every model is in {@code state} on every replica (version 1 when
+   * READY): for warming the build path up before real views exist.
+   */
+  HealthView uniformView(ReplicaState state) {
+    java.time.Instant now = java.time.Instant.now();
+    Map<String, ModelHealth> models = new java.util.LinkedHashMap<>();
+    for (ModelConfig model : config.models()) {
+      Map<String, ReplicaHealth> replicas = new java.util.LinkedHashMap<>();
+      for (ReplicaConfig replica : config.replicas()) {
+        replicas.put(
+            replica.id(),
+            new ReplicaHealth(
+                replica.id(),
+                state,
+                new TreeSet<>(state == ReplicaState.READY ? java.util.Set.of(1L) : java.util.Set.of()),
+                "",
+                now));
+      }
+      models.put(model.name(), new ModelHealth(model.name(), replicas));
+    }
+    return new HealthView(0, now, true, models);
   }
 
   public List<Cluster> clusters(HealthView view) {
