@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -306,7 +307,25 @@ public final class SimulatedReplica implements AutoCloseable {
       return; // start() binds the right one
     }
     closeGrpcPort(current);
-    running.set(bindGrpcPort(current.rest()));
+    running.set(rebindGrpcPort(current.rest()));
+  }
+
+  /**
+   * Binds the port just released, retrying for a moment: the kernel may still hold it briefly
+   * for connections the previous holder had accepted (seen once in CI as "cannot bind").
+   */
+  private Servers rebindGrpcPort(HttpServer rest) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (true) {
+      try {
+        return bindGrpcPort(rest);
+      } catch (UncheckedIOException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+      }
+    }
   }
 
   @Override
