@@ -2,10 +2,9 @@ package io.modelgate.extproc;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -40,20 +39,8 @@ public record PassiveObservation(String replicaId, String model, boolean servabl
   }
 
   private static boolean servableNotFound(ProcessingRequest request) {
-    String status = "";
-    String grpcStatus = "";
-    for (HeaderValue header : request.getResponseHeaders().getHeaders().getHeadersList()) {
-      String value =
-          header.getRawValue().isEmpty()
-              ? header.getValue()
-              : header.getRawValue().toString(StandardCharsets.UTF_8);
-      switch (header.getKey()) {
-        case ":status" -> status = value;
-        case "grpc-status" -> grpcStatus = value;
-        default -> {}
-      }
-    }
-    return status.equals("404") || grpcStatus.equals("5");
+    Map<String, String> headers = RequestExchange.headerMap(request.getResponseHeaders());
+    return "404".equals(headers.get(":status")) || "5".equals(headers.get("grpc-status"));
   }
 
   private static String text(Struct attributes, String key) {

@@ -157,7 +157,7 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   }
 
   /** Header names in lower case; Envoy fills {@code raw_value} (newer) or {@code value} (older). */
-  private static Map<String, String> headerMap(HttpHeaders message) {
+  static Map<String, String> headerMap(HttpHeaders message) {
     Map<String, String> map = new HashMap<>();
     for (HeaderValue header : message.getHeaders().getHeadersList()) {
       String value =
