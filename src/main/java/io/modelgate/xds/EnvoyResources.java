@@ -49,6 +49,7 @@ import io.modelgate.view.ReplicaHealth;
 import io.modelgate.xds.ClusterNames.Upstream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -155,13 +156,18 @@ public final class EnvoyResources {
 
   public List<ClusterLoadAssignment> loadAssignments(HealthView view) {
     List<ClusterLoadAssignment> assignments = new ArrayList<>();
+    // Each host resolved once per build, for every model's key and endpoints.
+    Map<String, String> ips = new HashMap<>();
+    for (ReplicaConfig replica : config.replicas()) {
+      ips.put(replica.id(), addresses.ip(replica.host()).orElse(""));
+    }
     for (ModelConfig model : config.models()) {
       ModelHealth health = view.models().get(model.name());
       SortedSet<Long> versions = versions(model, view);
-      AssignmentKey key = assignmentKey(health, versions);
+      AssignmentKey key = assignmentKey(health, versions, ips);
       Built last = built.get(model.name());
       if (last == null || !last.key().equals(key)) {
-        last = new Built(key, modelAssignments(model, health, versions));
+        last = new Built(key, modelAssignments(model, health, versions, ips));
         built.put(model.name(), last);
       }
       assignments.addAll(last.assignments());
@@ -178,7 +184,8 @@ public final class EnvoyResources {
 
   private record Built(AssignmentKey key, List<ClusterLoadAssignment> assignments) {}
 
-  private AssignmentKey assignmentKey(ModelHealth health, SortedSet<Long> versions) {
+  private AssignmentKey assignmentKey(
+      ModelHealth health, SortedSet<Long> versions, Map<String, String> ips) {
     List<List<Object>> replicas = new ArrayList<>();
     for (ReplicaConfig replica : config.replicas()) {
       ReplicaHealth state = replicaHealth(health, replica);
@@ -187,25 +194,27 @@ public final class EnvoyResources {
               replica.id(),
               state.state(),
               state.availableVersions(),
-              addresses.ip(replica.host()).orElse("")));
+              ips.get(replica.id())));
     }
     return new AssignmentKey(replicas, versions);
   }
 
   private List<ClusterLoadAssignment> modelAssignments(
-      ModelConfig model, ModelHealth health, SortedSet<Long> versions) {
+      ModelConfig model, ModelHealth health, SortedSet<Long> versions, Map<String, String> ips) {
     List<ClusterLoadAssignment> assignments = new ArrayList<>();
     for (Upstream upstream : Upstream.values()) {
       assignments.add(
           assignment(
               ClusterNames.model(model.name(), upstream),
               upstream,
+              ips,
               replica -> EndpointHealth.forModel(replicaHealth(health, replica))));
       for (long version : versions) {
         assignments.add(
             assignment(
                 ClusterNames.version(model.name(), version, upstream),
                 upstream,
+                ips,
                 replica -> EndpointHealth.forVersion(replicaHealth(health, replica), version)));
       }
     }
@@ -442,12 +451,16 @@ public final class EnvoyResources {
     return cluster.build();
   }
 
+  /** @param ips replica id to IP address, "" for a host that does not resolve (left out) */
   private ClusterLoadAssignment assignment(
-      String cluster, Upstream upstream, Function<ReplicaConfig, HealthStatus> health) {
+      String cluster,
+      Upstream upstream,
+      Map<String, String> ips,
+      Function<ReplicaConfig, HealthStatus> health) {
     LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
     for (ReplicaConfig replica : config.replicas()) {
       int port = upstream == Upstream.GRPC ? replica.grpcPort() : replica.restPort();
-      Optional<String> ip = addresses.ip(replica.host());
+      String ip = ips.get(replica.id());
       if (ip.isEmpty()) {
         continue;
       }
@@ -455,7 +468,7 @@ public final class EnvoyResources {
           LbEndpoint.newBuilder()
               .setEndpoint(
                   Endpoint.newBuilder()
-                      .setAddress(socketAddress(ip.get(), port))
+                      .setAddress(socketAddress(ip, port))
                       .setHostname(replica.id()))
               .setHealthStatus(health.apply(replica)));
     }
