@@ -1,10 +1,14 @@
 package io.modelgate.view;
 
+import io.modelgate.readiness.ReplicaState;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The readiness of every configured model on every replica at one moment: an immutable value,
@@ -16,6 +20,23 @@ public record HealthView(long version, Instant at, boolean complete, Map<String,
   public HealthView {
     Objects.requireNonNull(at, "at");
     models = Collections.unmodifiableMap(new LinkedHashMap<>(models));
+  }
+
+  /**
+   * A complete view in which every model is {@code state} on every replica, with {@code versions}
+   * AVAILABLE: for warming code paths up and for configurations built ahead of real views.
+   */
+  public static HealthView uniform(
+      List<String> models, List<String> replicaIds, ReplicaState state, Set<Long> versions, Instant at) {
+    Map<String, ModelHealth> byModel = new LinkedHashMap<>();
+    for (String model : models) {
+      Map<String, ReplicaHealth> byReplica = new LinkedHashMap<>();
+      for (String replica : replicaIds) {
+        byReplica.put(replica, new ReplicaHealth(replica, state, new TreeSet<>(versions), "", at));
+      }
+      byModel.put(model, new ModelHealth(model, byReplica));
+    }
+    return new HealthView(0, at, true, byModel);
   }
 
   public static HealthView empty(Instant at) {

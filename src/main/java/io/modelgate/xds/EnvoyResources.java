@@ -48,12 +48,14 @@ import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
 import io.modelgate.xds.ClusterNames.Upstream;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -121,23 +123,12 @@ public final class EnvoyResources {
    * READY): for warming the build path up before real views exist.
    */
   HealthView uniformView(ReplicaState state) {
-    java.time.Instant now = java.time.Instant.now();
-    Map<String, ModelHealth> models = new java.util.LinkedHashMap<>();
-    for (ModelConfig model : config.models()) {
-      Map<String, ReplicaHealth> replicas = new java.util.LinkedHashMap<>();
-      for (ReplicaConfig replica : config.replicas()) {
-        replicas.put(
-            replica.id(),
-            new ReplicaHealth(
-                replica.id(),
-                state,
-                new TreeSet<>(state == ReplicaState.READY ? java.util.Set.of(1L) : java.util.Set.of()),
-                "",
-                now));
-      }
-      models.put(model.name(), new ModelHealth(model.name(), replicas));
-    }
-    return new HealthView(0, now, true, models);
+    return HealthView.uniform(
+        config.models().stream().map(ModelConfig::name).toList(),
+        config.replicas().stream().map(ReplicaConfig::id).toList(),
+        state,
+        state == ReplicaState.READY ? Set.of(1L) : Set.of(),
+        Instant.now());
   }
 
   public List<Cluster> clusters(HealthView view) {

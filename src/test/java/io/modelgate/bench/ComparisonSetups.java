@@ -14,8 +14,6 @@ import io.modelgate.readiness.ReplicaState;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.view.HealthView;
-import io.modelgate.view.ModelHealth;
-import io.modelgate.view.ReplicaHealth;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -24,12 +22,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The setups the comparison benchmark runs, each in front of the same kind of simulated replicas:
@@ -163,18 +159,12 @@ enum ComparisonSetups {
 
   /** A view in which versions 1 and 2 of every model exist, so static routes cover both. */
   private static HealthView everyVersionEverywhere(ModelgateConfig config) {
-    Instant now = Instant.now();
-    Map<String, ModelHealth> models = new LinkedHashMap<>();
-    for (ModelConfig model : config.models()) {
-      Map<String, ReplicaHealth> replicas = new LinkedHashMap<>();
-      for (ReplicaConfig replica : config.replicas()) {
-        replicas.put(
-            replica.id(),
-            new ReplicaHealth(replica.id(), ReplicaState.READY, new TreeSet<>(Set.of(1L, 2L)), "", now));
-      }
-      models.put(model.name(), new ModelHealth(model.name(), replicas));
-    }
-    return new HealthView(1, now, true, models);
+    return HealthView.uniform(
+        config.models().stream().map(ModelConfig::name).toList(),
+        config.replicas().stream().map(ReplicaConfig::id).toList(),
+        ReplicaState.READY,
+        Set.of(1L, 2L),
+        Instant.now());
   }
 
   /** The control plane's file: the defaults (1 s probes) except ports, all on loopback. */
