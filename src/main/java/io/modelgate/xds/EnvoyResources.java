@@ -13,8 +13,6 @@ import io.envoyproxy.envoy.config.core.v3.Http1ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
-import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
-import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
@@ -91,6 +89,12 @@ public final class EnvoyResources {
   private final ReplicaAddresses addresses = new ReplicaAddresses();
   /** The last load assignments built per model, and what they were built from. */
   private final Map<String, Built> built = new ConcurrentHashMap<>();
+  /** Clusters and routes depend on a view only through each model's versions: built on change. */
+  private volatile Memo<List<Cluster>> clusters;
+  private volatile Memo<RouteConfiguration> routes;
+  private final List<Listener> listeners;
+
+  private record Memo<T>(Map<String, SortedSet<Long>> versions, T value) {}
 
   /** Resources without the gateway filter. */
   public EnvoyResources(ModelgateConfig config) {
@@ -105,6 +109,7 @@ public final class EnvoyResources {
     this.config = config;
     this.settings = config.xds();
     this.gateway = extProc.map(address -> new GatewayFilters(config.extProc(), address));
+    this.listeners = List.of(listener());
   }
 
   /** Every version that gets its own clusters: seen AVAILABLE somewhere, pinned, or labelled. */
@@ -131,18 +136,37 @@ public final class EnvoyResources {
         Instant.now());
   }
 
+  /** Every model's {@link #versions}, by model name. */
+  private Map<String, SortedSet<Long>> versionsByModel(HealthView view) {
+    Map<String, SortedSet<Long>> byModel = new HashMap<>();
+    for (ModelConfig model : config.models()) {
+      byModel.put(model.name(), versions(model, view));
+    }
+    return byModel;
+  }
+
   public List<Cluster> clusters(HealthView view) {
+    Map<String, SortedSet<Long>> versions = versionsByModel(view);
+    Memo<List<Cluster>> last = clusters;
+    if (last == null || !last.versions().equals(versions)) {
+      last = new Memo<>(versions, buildClusters(versions));
+      clusters = last;
+    }
+    return last.value();
+  }
+
+  private List<Cluster> buildClusters(Map<String, SortedSet<Long>> versions) {
     List<Cluster> clusters = new ArrayList<>();
     gateway.ifPresent(g -> clusters.add(g.serviceCluster(durationOf(settings.connectTimeout()))));
     for (ModelConfig model : config.models()) {
       for (Upstream upstream : Upstream.values()) {
         clusters.add(cluster(ClusterNames.model(model.name(), upstream), upstream));
-        for (long version : versions(model, view)) {
+        for (long version : versions.get(model.name())) {
           clusters.add(cluster(ClusterNames.version(model.name(), version, upstream), upstream));
         }
       }
     }
-    return clusters;
+    return List.copyOf(clusters);
   }
 
   public List<ClusterLoadAssignment> loadAssignments(HealthView view) {
@@ -152,13 +176,14 @@ public final class EnvoyResources {
     for (ReplicaConfig replica : config.replicas()) {
       ips.put(replica.id(), addresses.ip(replica.host()).orElse(""));
     }
+    LbEndpoints endpoints = new LbEndpoints(config.replicas(), ips);
     for (ModelConfig model : config.models()) {
       ModelHealth health = view.models().get(model.name());
       SortedSet<Long> versions = versions(model, view);
       AssignmentKey key = assignmentKey(health, versions, ips);
       Built last = built.get(model.name());
       if (last == null || !last.key().equals(key)) {
-        last = new Built(key, modelAssignments(model, health, versions, ips));
+        last = new Built(key, modelAssignments(model, health, versions, endpoints));
         built.put(model.name(), last);
       }
       assignments.addAll(last.assignments());
@@ -191,21 +216,21 @@ public final class EnvoyResources {
   }
 
   private List<ClusterLoadAssignment> modelAssignments(
-      ModelConfig model, ModelHealth health, SortedSet<Long> versions, Map<String, String> ips) {
+      ModelConfig model, ModelHealth health, SortedSet<Long> versions, LbEndpoints endpoints) {
     List<ClusterLoadAssignment> assignments = new ArrayList<>();
     for (Upstream upstream : Upstream.values()) {
       assignments.add(
           assignment(
               ClusterNames.model(model.name(), upstream),
               upstream,
-              ips,
+              endpoints,
               replica -> EndpointHealth.forModel(replicaHealth(health, replica))));
       for (long version : versions) {
         assignments.add(
             assignment(
                 ClusterNames.version(model.name(), version, upstream),
                 upstream,
-                ips,
+                endpoints,
                 replica -> EndpointHealth.forVersion(replicaHealth(health, replica), version)));
       }
     }
@@ -213,7 +238,7 @@ public final class EnvoyResources {
   }
 
   public List<Listener> listeners() {
-    return List.of(listener());
+    return listeners;
   }
 
   private Listener listener() {
@@ -250,11 +275,21 @@ public final class EnvoyResources {
   }
 
   public RouteConfiguration routes(HealthView view) {
+    Map<String, SortedSet<Long>> versions = versionsByModel(view);
+    Memo<RouteConfiguration> last = routes;
+    if (last == null || !last.versions().equals(versions)) {
+      last = new Memo<>(versions, buildRoutes(versions));
+      routes = last;
+    }
+    return last.value();
+  }
+
+  private RouteConfiguration buildRoutes(Map<String, SortedSet<Long>> versions) {
     VirtualHost.Builder host = VirtualHost.newBuilder().setName("tfserving").addDomains("*");
     for (ModelConfig model : config.models()) {
       String name = model.name();
       String quoted = Pattern.quote(name);
-      for (long version : versions(model, view)) {
+      for (long version : versions.get(name)) {
         String servable = versionOf(name, version);
         host.addRoutes(
             restRoute(
@@ -442,26 +477,16 @@ public final class EnvoyResources {
     return cluster.build();
   }
 
-  /** @param ips replica id to IP address, "" for a host that does not resolve (left out) */
-  private ClusterLoadAssignment assignment(
+  private static ClusterLoadAssignment assignment(
       String cluster,
       Upstream upstream,
-      Map<String, String> ips,
+      LbEndpoints endpoints,
       Function<ReplicaConfig, HealthStatus> health) {
     LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
-    for (ReplicaConfig replica : config.replicas()) {
-      int port = upstream == Upstream.GRPC ? replica.grpcPort() : replica.restPort();
-      String ip = ips.get(replica.id());
-      if (ip.isEmpty()) {
-        continue;
+    for (int i = 0; i < endpoints.size(); i++) {
+      if (endpoints.resolved(i)) {
+        locality.addLbEndpoints(endpoints.get(i, upstream, health.apply(endpoints.replica(i))));
       }
-      locality.addLbEndpoints(
-          LbEndpoint.newBuilder()
-              .setEndpoint(
-                  Endpoint.newBuilder()
-                      .setAddress(socketAddress(ip, port))
-                      .setHostname(replica.id()))
-              .setHealthStatus(health.apply(replica)));
     }
     return ClusterLoadAssignment.newBuilder().setClusterName(cluster).addEndpoints(locality).build();
   }

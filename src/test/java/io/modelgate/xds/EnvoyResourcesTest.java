@@ -53,11 +53,49 @@ class EnvoyResourcesTest {
   }
 
   @Test
+  void clustersAndRoutesAreRebuiltOnlyWhenTheSetOfVersionsChanges() {
+    HealthView first = view(ReplicaState.READY, "");
+    HealthView sameVersions = view(ReplicaState.LOADING, "other reason");
+
+    assertThat(resources.clusters(sameVersions)).isSameAs(resources.clusters(first));
+    assertThat(resources.routes(sameVersions)).isSameAs(resources.routes(first));
+
+    HealthView version2 = withVersionOnA("m", 2L);
+    assertThat(resources.clusters(version2)).isNotSameAs(resources.clusters(first))
+        .extracting(c -> c.getName()).contains("modelgate/m/v2/grpc");
+    assertThat(resources.routes(version2)).isNotSameAs(resources.routes(first));
+  }
+
+  @Test
+  void everyModelListsAReplicaThroughOneSharedEndpointMessage() {
+    List<ClusterLoadAssignment> assignments = resources.loadAssignments(view(ReplicaState.READY, ""));
+    ClusterLoadAssignment m = byName(assignments, "modelgate/m/grpc");
+    ClusterLoadAssignment n = byName(assignments, "modelgate/n/grpc");
+
+    assertThat(n.getEndpoints(0).getLbEndpoints(0)).isSameAs(m.getEndpoints(0).getLbEndpoints(0));
+    assertThat(byName(assignments, "modelgate/m/rest").getEndpoints(0).getLbEndpoints(0))
+        .isNotEqualTo(m.getEndpoints(0).getLbEndpoints(0));
+  }
+
+  @Test
   void replicaHostsAppearInEdsAsIpAddresses() {
     List<ClusterLoadAssignment> assignments = resources.loadAssignments(view(ReplicaState.READY, ""));
     assertThat(assignments.get(0).getEndpoints(0).getLbEndpointsList())
         .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
         .containsExactly("127.0.0.1", "127.0.0.1");
+  }
+
+  private static ClusterLoadAssignment byName(List<ClusterLoadAssignment> assignments, String cluster) {
+    return assignments.stream().filter(a -> a.getClusterName().equals(cluster)).findFirst().orElseThrow();
+  }
+
+  private static HealthView withVersionOnA(String model, long version) {
+    HealthView base = view(ReplicaState.READY, "");
+    Map<String, ModelHealth> models = new java.util.HashMap<>(base.models());
+    Map<String, ReplicaHealth> replicas = new java.util.HashMap<>(models.get(model).replicas());
+    replicas.put("a", new ReplicaHealth("a", ReplicaState.READY, new TreeSet<>(Set.of(1L, version)), "", T0));
+    models.put(model, new ModelHealth(model, replicas));
+    return new HealthView(2, T0, true, models);
   }
 
   private static HealthView view(ReplicaState nOnB, String mReason) {
