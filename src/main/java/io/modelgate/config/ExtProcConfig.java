@@ -66,7 +66,8 @@ public record ExtProcConfig(
     return defaults().listeningOn(true, new InetSocketAddress("127.0.0.1", 0));
   }
 
-  private ExtProcConfig listeningOn(boolean on, InetSocketAddress address) {
+  /** This configuration, switched on or off and serving on {@code address}. */
+  public ExtProcConfig listeningOn(boolean on, InetSocketAddress address) {
     return new ExtProcConfig(
         on, address, envoyAddress, failureModeAllow, messageTimeout, maxInspectedBytes, maxRequestBytes, passive);
   }

@@ -27,9 +27,10 @@ import java.util.concurrent.TimeoutException;
  * port.
  *
  * <p>Thread-safe; shares the caller's {@link HttpClient}. Every call is asynchronous and bounded
- * by the probe timeout as a whole (connect, headers and body). 200 is parsed into the reported
- * versions, 404 means the model is not found; other statuses, unparseable bodies, timeouts and
- * connection errors become {@link ProbeOutcome.Failed}.
+ * by the probe timeout as a whole (connect, headers and body), and the body by {@link
+ * BoundedBody#MAX_BYTES}. 200 is parsed into the reported versions, 404 means the model is not
+ * found; other statuses, unparseable or oversized bodies, timeouts and connection errors become
+ * {@link ProbeOutcome.Failed}.
  */
 public final class RestModelStatusProbe implements ModelStatusProbe {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,7 +58,7 @@ public final class RestModelStatusProbe implements ModelStatusProbe {
     try {
       result =
           client
-              .sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
+              .sendAsync(request, BoundedBody.handler(BoundedBody.MAX_BYTES))
               // The request timeout stops at the response headers; this bounds a stalled body.
               .orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS)
               .handle(
@@ -96,6 +97,9 @@ public final class RestModelStatusProbe implements ModelStatusProbe {
     if (cause instanceof HttpTimeoutException || cause instanceof TimeoutException) {
       return new ProbeOutcome.Failed(
           ProbeOutcome.Failed.Kind.TIMEOUT, "no answer within " + timeout.toMillis() + " ms");
+    }
+    if (cause instanceof BoundedBody.TooLargeException) {
+      return new ProbeOutcome.Failed(ProbeOutcome.Failed.Kind.BAD_RESPONSE, cause.getMessage());
     }
     if (cause instanceof ConnectException) {
       return new ProbeOutcome.Failed(

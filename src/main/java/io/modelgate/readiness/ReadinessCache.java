@@ -215,18 +215,19 @@ public final class ReadinessCache implements ProbeResultSink {
   }
 
   private void report(ProbeKey key, ReplicaHealth health) {
-    ReplicaState before = reportedStates.put(key, health.state());
-    if (before == null) {
-      before = ReplicaState.UNKNOWN;
-    }
+    ReplicaState reported = reportedStates.put(key, health.state());
+    ReplicaState before = reported == null ? ReplicaState.UNKNOWN : reported;
     if (before != health.state()) {
-      LOG.info(
-          "model={} replica={} {} -> {}: {}",
-          key.model(),
-          key.replicaId(),
-          before,
-          health.state(),
-          health.reason());
+      // A key found READY by its first probe is what a start is expected to find: thousands of
+      // such lines would bury the ones that matter (the view's completion line counts them).
+      boolean expected = reported == null && health.state() == ReplicaState.READY;
+      String format = "model={} replica={} {} -> {}: {}";
+      Object[] args = {key.model(), key.replicaId(), before, health.state(), health.reason()};
+      if (expected) {
+        LOG.debug(format, args);
+      } else {
+        LOG.info(format, args);
+      }
     }
     try {
       listener.readinessChanged(key.model(), health);

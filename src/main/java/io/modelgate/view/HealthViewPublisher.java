@@ -8,12 +8,16 @@ import io.modelgate.readiness.ReplicaState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
+import java.util.StringJoiner;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * startupTimeout} has passed since {@link #start} (then a WARN names the keys still unprobed).
  *
  * <p>Thread-safe: {@link #current} and {@link #subscribe} may be called from any thread; changes
- * are enqueued on {@code executor}, which must run tasks one at a time in order. Views are built
- * and listeners called there, in publication order. A listener that throws is logged and the
- * others are still called.
+ * are queued and applied on {@code executor}, which must run tasks one at a time in order. Views
+ * are built and listeners called there, in publication order. Changes that queue up while the
+ * executor is busy are folded into one view: a cold start reports every key at once (20,000 for
+ * 1,000 replicas x 20 models), and a view per report would copy a model's replica map each time.
+ * A listener that throws is logged and the others are still called.
  */
 public final class HealthViewPublisher
     implements HealthViewSource, ReadinessListener, AutoCloseable {
@@ -49,6 +55,8 @@ public final class HealthViewPublisher
   private final Duration startupTimeout;
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private final Set<ProbeKey> unprobed = new LinkedHashSet<>(); // touched on executor only
+  private final Queue<Change> changes = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean drainQueued = new AtomicBoolean();
   private volatile HealthView current;
   private ScheduledFuture<?> startupTimer; // guarded by this
 
@@ -105,8 +113,13 @@ public final class HealthViewPublisher
 
   @Override
   public void readinessChanged(String model, ReplicaHealth health) {
-    executor.execute(() -> apply(model, health));
+    changes.add(new Change(model, health));
+    if (drainQueued.compareAndSet(false, true)) {
+      executor.execute(this::drain);
+    }
   }
+
+  private record Change(String model, ReplicaHealth health) {}
 
   /** Cancels the startup timer; views already enqueued are still published. */
   @Override
@@ -116,28 +129,54 @@ public final class HealthViewPublisher
     }
   }
 
-  private void apply(String model, ReplicaHealth health) {
+  /** Applies every queued change to one new view, published if anything changed. */
+  private void drain() {
+    // Cleared first: a change queued from now on queues another drain.
+    drainQueued.set(false);
     HealthView view = current;
-    ModelHealth modelHealth = view.models().get(model);
-    if (modelHealth == null || !modelHealth.replicas().containsKey(health.replicaId())) {
-      LOG.warn("ignoring readiness of unconfigured {}/{}", health.replicaId(), model);
+    Map<String, Map<String, ReplicaHealth>> touched = new LinkedHashMap<>();
+    boolean completes = false;
+    for (Change change = changes.poll(); change != null; change = changes.poll()) {
+      String model = change.model();
+      ReplicaHealth health = change.health();
+      ModelHealth modelHealth = view.models().get(model);
+      if (modelHealth == null || !modelHealth.replicas().containsKey(health.replicaId())) {
+        LOG.warn("ignoring readiness of unconfigured {}/{}", health.replicaId(), model);
+        continue;
+      }
+      completes |= unprobed.remove(new ProbeKey(health.replicaId(), model)) && unprobed.isEmpty();
+      Map<String, ReplicaHealth> replicas = touched.get(model);
+      ReplicaHealth old = (replicas != null ? replicas : modelHealth.replicas()).get(health.replicaId());
+      if (sameHealth(old, health)) {
+        continue;
+      }
+      if (replicas == null) {
+        replicas = new LinkedHashMap<>(modelHealth.replicas());
+        touched.put(model, replicas);
+      }
+      replicas.put(health.replicaId(), health);
+    }
+    boolean newlyComplete = completes && !view.complete();
+    if (touched.isEmpty() && !newlyComplete) {
       return;
     }
-    boolean completes =
-        unprobed.remove(new ProbeKey(health.replicaId(), model)) && unprobed.isEmpty();
-    if (completes && !view.complete()) {
-      LOG.info("health view complete: every (replica, model) has been probed");
-    }
-    ReplicaHealth old = modelHealth.replicas().get(health.replicaId());
-    if (sameHealth(old, health) && (view.complete() || !completes)) {
-      return;
-    }
-    Map<String, ReplicaHealth> replicas = new LinkedHashMap<>(modelHealth.replicas());
-    replicas.put(health.replicaId(), health);
     Map<String, ModelHealth> models = new LinkedHashMap<>(view.models());
-    models.put(model, new ModelHealth(model, replicas));
-    boolean complete = view.complete() || completes;
-    publish(new HealthView(view.version() + 1, clock.instant(), complete, models));
+    touched.forEach((model, replicas) -> models.put(model, new ModelHealth(model, replicas)));
+    HealthView next = new HealthView(view.version() + 1, clock.instant(), view.complete() || completes, models);
+    if (newlyComplete) {
+      LOG.info("health view complete: every (replica, model) has been probed; {}", stateCounts(next));
+    }
+    publish(next);
+  }
+
+  /** "20000 READY" or "19998 READY, 2 UNREACHABLE": the first round at a glance. */
+  private static String stateCounts(HealthView view) {
+    Map<ReplicaState, Integer> counts = new EnumMap<>(ReplicaState.class);
+    view.models().values().forEach(
+        model -> model.replicas().values().forEach(r -> counts.merge(r.state(), 1, Integer::sum)));
+    StringJoiner text = new StringJoiner(", ");
+    counts.forEach((state, count) -> text.add(count + " " + state));
+    return text.toString();
   }
 
   private void startupTimedOut() {

@@ -118,8 +118,9 @@ class HealthWatchStormTest {
 
       Map<String, Long> threads = threadsByName();
       // grpc-java's shared cached executor keeps idle threads for 60 s, so its size follows the
-      // busiest burst; a thread per stream would show as hundreds. Every other pool is fixed.
-      assertThat(threads.getOrDefault(GRPC_EXECUTOR, 0L)).isLessThan(100);
+      // busiest burst (116 seen on a busy 2-core host); a thread per stream would show as about a
+      // thousand. Every other pool is fixed.
+      assertThat(threads.getOrDefault(GRPC_EXECUTOR, 0L)).isLessThan(STREAMS / 3);
       threads.remove(GRPC_EXECUTOR);
       if (round == 0) {
         threadsAfterFirstRound = threads;

@@ -109,7 +109,7 @@ class MisbehavingReplicaProbeTest {
   private static String restReason(Misbehaviour how) {
     return switch (how) {
       case GARBAGE_BYTES -> "BAD_RESPONSE: not JSON: ";
-      case HUGE_BODY -> "BAD_RESPONSE: not JSON: xxxxxxxx";
+      case HUGE_BODY -> "BAD_RESPONSE: response body larger than 4194304 bytes";
       case WRONG_CONTENT_TYPE -> "BAD_RESPONSE: not JSON: <html><head><title>Welcome</title>";
       case RESET_STREAMS -> "CONNECTION_FAILED: HTTP/1.1 header parser received no bytes";
     };

@@ -80,6 +80,19 @@ class RestModelStatusProbeTest {
   }
 
   @Test
+  void bodyOverTheLimitIsBadResponseAndOneAtTheLimitIsRead() throws Exception {
+    String status = "{\"model_version_status\":[{\"version\":\"1\",\"state\":\"AVAILABLE\"}]}";
+    peer.reply("resnet", 200, status + " ".repeat(BoundedBody.MAX_BYTES));
+    peer.reply("bert", 200, status + " ".repeat(BoundedBody.MAX_BYTES - status.length()));
+
+    assertThat(probe.probe("resnet").get(5, TimeUnit.SECONDS))
+        .isEqualTo(
+            new ProbeOutcome.Failed(
+                ProbeOutcome.Failed.Kind.BAD_RESPONSE, "response body larger than 4194304 bytes"));
+    assertThat(probe.probe("bert").get(5, TimeUnit.SECONDS)).isInstanceOf(ProbeOutcome.Reported.class);
+  }
+
+  @Test
   void unparseableBodyIsBadResponse() throws Exception {
     peer.reply("resnet", 200, "<html>not json</html>");
     peer.reply("bert", 200, "{\"model_version_status\":[{\"version\":\"one\",\"state\":\"AVAILABLE\"}]}");

@@ -159,6 +159,31 @@ class HealthViewPublisherTest {
   }
 
   @Test
+  void changesQueuedWhileTheWriterIsBusyArePublishedAsOneView() {
+    List<Runnable> queued = new ArrayList<>();
+    HealthViewPublisher busy = new HealthViewPublisher(MODELS, REPLICAS, Duration.ofHours(1), CLOCK, queued::add);
+    busy.subscribe(seen::add);
+
+    busy.readinessChanged("resnet", ready("r1"));
+    busy.readinessChanged("resnet", ready("r2"));
+    busy.readinessChanged("bert", ready("r1"));
+    busy.readinessChanged("bert", health("r2", ReplicaState.LOADING, "version 1 LOADING"));
+    busy.readinessChanged("bert", ready("r2"));
+    assertThat(queued).hasSize(1);
+    queued.remove(0).run();
+
+    assertThat(seen).singleElement().satisfies(view -> {
+      assertThat(view.version()).isEqualTo(1);
+      assertThat(view.complete()).isTrue();
+      assertThat(view.allModelsReady()).isTrue();
+      assertThat(view.models().get("bert").replicas().keySet()).containsExactly("r2", "r1");
+    });
+
+    busy.readinessChanged("bert", health("r2", ReplicaState.DRAINING, "version 1 UNLOADING"));
+    assertThat(queued).hasSize(1);
+  }
+
+  @Test
   void unconfiguredKeyIsIgnored() {
     publisher.readinessChanged("gpt", ready("r1"));
     publisher.readinessChanged("resnet", ready("r9"));

@@ -82,15 +82,7 @@ public final class RoutingRig implements AutoCloseable {
     try {
       prepare.accept(simulator);
       ExtProcConfig pinned =
-          new ExtProcConfig(
-              extProc.enabled(),
-              new InetSocketAddress("127.0.0.1", EnvoyProcess.freePort()),
-              extProc.envoyAddress(),
-              extProc.failureModeAllow(),
-              extProc.messageTimeout(),
-              extProc.maxInspectedBytes(),
-              extProc.maxRequestBytes(),
-              extProc.passive());
+          extProc.listeningOn(extProc.enabled(), new InetSocketAddress("127.0.0.1", EnvoyProcess.freePort()));
       rig = new RoutingRig(simulator, models, EnvoyProcess.freePort(), EnvoyProcess.freePort(), pinned);
       rig.startControlPlane(probes);
       rig.envoy = EnvoyProcess.startWithAds(rig.xdsPort);
