@@ -92,6 +92,8 @@ public final class EnvoyResources {
   /** Clusters and routes depend on a view only through each model's versions: built on change. */
   private volatile Memo<List<Cluster>> clusters;
   private volatile Memo<RouteConfiguration> routes;
+  /** Guarded by this. */
+  private LbEndpoints endpoints;
   private final List<Listener> listeners;
 
   private record Memo<T>(Map<String, SortedSet<Long>> versions, T value) {}
@@ -169,21 +171,32 @@ public final class EnvoyResources {
     return List.copyOf(clusters);
   }
 
-  public List<ClusterLoadAssignment> loadAssignments(HealthView view) {
+  /** Synchronized: one build at a time fills the shared endpoint table. */
+  public synchronized List<ClusterLoadAssignment> loadAssignments(HealthView view) {
     List<ClusterLoadAssignment> assignments = new ArrayList<>();
     // Each host resolved once per build, for every model's key and endpoints.
     Map<String, String> ips = new HashMap<>();
     for (ReplicaConfig replica : config.replicas()) {
       ips.put(replica.id(), addresses.ip(replica.host()).orElse(""));
     }
-    LbEndpoints endpoints = new LbEndpoints(config.replicas(), ips);
+    // Kept while no address moves, so a rebuilt assignment shares its endpoint messages with the
+    // one it replaces and comparing the two is mostly comparing references.
+    if (endpoints == null || !endpoints.ips().equals(ips)) {
+      endpoints = new LbEndpoints(config.replicas(), ips);
+    }
     for (ModelConfig model : config.models()) {
       ModelHealth health = view.models().get(model.name());
-      SortedSet<Long> versions = versions(model, view);
-      AssignmentKey key = assignmentKey(health, versions, ips);
       Built last = built.get(model.name());
-      if (last == null || !last.key().equals(key)) {
-        last = new Built(key, modelAssignments(model, health, versions, endpoints));
+      // The view replaces only the models that changed: the same object means the same health.
+      boolean same = last != null && last.health() == health && last.endpoints() == endpoints;
+      if (!same) {
+        SortedSet<Long> versions = versions(model, view);
+        AssignmentKey key = assignmentKey(health, versions, ips);
+        if (last == null || !last.key().equals(key)) {
+          last = new Built(key, health, endpoints, modelAssignments(model, health, versions, endpoints));
+        } else {
+          last = new Built(key, health, endpoints, last.assignments());
+        }
         built.put(model.name(), last);
       }
       assignments.addAll(last.assignments());
@@ -198,7 +211,8 @@ public final class EnvoyResources {
    */
   private record AssignmentKey(List<List<Object>> replicas, SortedSet<Long> versions) {}
 
-  private record Built(AssignmentKey key, List<ClusterLoadAssignment> assignments) {}
+  private record Built(
+      AssignmentKey key, ModelHealth health, LbEndpoints endpoints, List<ClusterLoadAssignment> assignments) {}
 
   private AssignmentKey assignmentKey(
       ModelHealth health, SortedSet<Long> versions, Map<String, String> ips) {

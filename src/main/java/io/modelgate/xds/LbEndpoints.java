@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The EDS endpoint of every replica, upstream and health status for one snapshot build, each
- * built once and shared by every load assignment that lists it: with 20 models, 20 clusters list
- * the same 1,000 endpoints, and a shared message also computes its encoded size only once. Used
- * by one build at a time.
+ * The EDS endpoint of every replica, upstream and health status for a set of replica addresses,
+ * each built once and shared by every load assignment that lists it: with 20 models, 20 clusters
+ * list the same 1,000 endpoints, and a shared message computes its size and hash only once. Not
+ * thread-safe: used by one build at a time.
  */
 final class LbEndpoints {
   private static final int STATUSES = HealthStatus.values().length;
@@ -29,6 +29,10 @@ final class LbEndpoints {
     this.replicas = replicas;
     this.ips = ips;
     this.built = new LbEndpoint[replicas.size()][Upstream.values().length][STATUSES];
+  }
+
+  Map<String, String> ips() {
+    return ips;
   }
 
   int size() {

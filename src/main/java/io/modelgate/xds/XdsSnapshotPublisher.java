@@ -106,8 +106,8 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
   /**
    * Builds throwaway snapshots of the real configuration before the first probe round ends, so the
    * first real build, the one a restarted control plane's Envoys wait for, runs compiled code while
-   * that round keeps both cores busy. For 1,000 replicas x 20 models a cold build takes ~1 s and
-   * one after {@value #WARM_UP_BUILDS} builds ~20 ms; the warm-up costs ~1 s of one core at start.
+   * that round keeps both cores busy. For 1,000 replicas x 20 models a cold build took ~250 ms and
+   * one after {@value #WARM_UP_BUILDS} builds ~10 ms on a quiet host (bench/xds-scale).
    */
   private void warmUp() {
     SnapshotVersions throwaway = new SnapshotVersions();

@@ -78,6 +78,16 @@ class EnvoyResourcesTest {
   }
 
   @Test
+  void aRebuiltAssignmentSharesItsUnchangedEndpointsWithTheOneItReplaces() {
+    ClusterLoadAssignment before = byName(resources.loadAssignments(view(ReplicaState.READY, "")), "modelgate/n/grpc");
+    ClusterLoadAssignment after = byName(resources.loadAssignments(view(ReplicaState.LOADING, "")), "modelgate/n/grpc");
+
+    assertThat(after).isNotSameAs(before);
+    assertThat(after.getEndpoints(0).getLbEndpoints(0)).isSameAs(before.getEndpoints(0).getLbEndpoints(0));
+    assertThat(after.getEndpoints(0).getLbEndpoints(1)).isNotEqualTo(before.getEndpoints(0).getLbEndpoints(1));
+  }
+
+  @Test
   void replicaHostsAppearInEdsAsIpAddresses() {
     List<ClusterLoadAssignment> assignments = resources.loadAssignments(view(ReplicaState.READY, ""));
     assertThat(assignments.get(0).getEndpoints(0).getLbEndpointsList())
