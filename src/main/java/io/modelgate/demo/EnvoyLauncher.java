@@ -68,7 +68,7 @@ public final class EnvoyLauncher implements AutoCloseable {
    * The bootstrap text with the ADS cluster pointed at {@code xdsPort} and admin on
    * {@code adminPort}.
    */
-  static String rewriteBootstrap(Path bootstrap, int xdsPort, int adminPort) throws DemoSetupException {
+  public static String rewriteBootstrap(Path bootstrap, int xdsPort, int adminPort) throws DemoSetupException {
     String text;
     try {
       text = Files.readString(bootstrap);

@@ -14,12 +14,21 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The snapshot cache as the discovery server sees it, except that a NACK waits for the next
- * snapshot instead of getting the rejected one again. A NACK carries the version Envoy last
+ * The snapshot cache as the discovery server sees it, except for two repairs.
+ *
+ * <p>State of the world: a NACK waits for the next snapshot instead of getting the rejected one
+ * again. A NACK carries the version Envoy last
  * accepted, which differs from the cache's, so the cache alone would resend the same rejected
  * resources at once, and Envoy would reject them again, in a loop (the fault suite saw hundreds
  * per second). Treating the NACK as if it named the current version parks the watch until the
- * resources change. Thread-safe (stateless over the thread-safe cache).
+ * resources change.
+ *
+ * <p>Incremental (delta): an Envoy that reconnects, to a restarted modelgate for one, lists in
+ * {@code initial_resource_versions} what it already holds, and java-control-plane's stream ignores
+ * that list, so a resource gone meanwhile (a version's cluster after a rollout) was never removed
+ * and Envoy kept routing to it. The first watch of such a stream counts those resources as held,
+ * so the first response removes what is gone (and resends what changed). Thread-safe (stateless
+ * over the thread-safe cache).
  */
 final class NackHolding implements ConfigWatcher {
   private final SimpleCache<String> cache;
@@ -62,7 +71,12 @@ final class NackHolding implements ConfigWatcher {
       boolean isWildcard,
       Consumer<DeltaResponse> responseConsumer,
       boolean hasClusterChanged) {
+    Map<String, String> held = resourceVersions;
+    Map<String, String> initial = request.v3Request().getInitialResourceVersionsMap();
+    if (!initial.isEmpty() && resourceVersions.isEmpty()) {
+      held = initial;
+    }
     return cache.createDeltaWatch(
-        request, requesterVersion, resourceVersions, pendingResources, isWildcard, responseConsumer, hasClusterChanged);
+        request, requesterVersion, held, pendingResources, isWildcard, responseConsumer, hasClusterChanged);
   }
 }

@@ -1,6 +1,8 @@
 package io.modelgate.xds;
 
 import com.google.protobuf.Message;
+import io.envoyproxy.controlplane.cache.Resources;
+import io.envoyproxy.controlplane.cache.VersionedResource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -8,11 +10,14 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * Monotonic version strings for the resource types of successive snapshots. Each snapshot whose
- * resources differ from the previous one is a new generation; a resource type keeps its version
- * until its content changes, and then takes the generation's number. java-control-plane pushes a
- * type only when its version string changes, so Envoy hears about exactly the types that changed,
- * and an operator reading {@code version_info} in Envoy's config dump sees a number that grows.
+ * Monotonic versions for the resource types, and for each resource, of successive snapshots. Each
+ * snapshot whose resources differ from the previous one is a new generation; a resource type, and
+ * a resource, keeps its version until its content changes, and then takes the generation's number.
+ * java-control-plane pushes a type to a state-of-the-world stream only when the type's version
+ * changes, and to an incremental (delta) stream only the resources whose version changed, so Envoy
+ * hears about exactly what changed; an operator reading {@code version_info} in Envoy's config dump
+ * sees a number that grows. (Left to itself, java-control-plane would version each resource by a
+ * hash of its 32-bit {@code hashCode}, and a collision would silently keep a change from Envoy.)
  *
  * <p>A generation is {@code max(previous + 1, wall-clock milliseconds)}, so numbers also grow
  * across a restart. Counting from 1 again would be unsafe: a restarted modelgate could reuse the
@@ -27,7 +32,10 @@ import java.util.function.LongSupplier;
  * 1,000 replicas x 20 models on the first build.
  */
 final class SnapshotVersions {
-  private final Map<String, List<? extends Message>> previous = new HashMap<>();
+  /** The previous snapshot's resources of each type, by name, with their versions. */
+  private final Map<String, Map<String, VersionedResource<?>>> previous = new HashMap<>();
+  private final Map<String, List<? extends Message>> previousLists = new HashMap<>();
+  private final Map<String, List<VersionedResource<?>>> versioned = new HashMap<>();
   private final Map<String, String> versions = new HashMap<>();
   private final LongSupplier epochMillis;
   private long generation;
@@ -40,8 +48,11 @@ final class SnapshotVersions {
     this(System::currentTimeMillis);
   }
 
-  /** The versions of one snapshot's resources, by type name; {@link Next#changed} if any moved. */
-  record Next(Map<String, String> versions, boolean changed) {
+  /**
+   * The versions of one snapshot, by type name, and its resources with their own versions; {@link
+   * #changed} if anything moved.
+   */
+  record Next(Map<String, String> versions, Map<String, List<VersionedResource<?>>> resources, boolean changed) {
     String of(String type) {
       return versions.get(type);
     }
@@ -51,17 +62,40 @@ final class SnapshotVersions {
     List<String> changedTypes = new ArrayList<>();
     resourcesByType.forEach(
         (type, resources) -> {
-          if (!resources.equals(previous.get(type))) {
+          if (!resources.equals(previousLists.get(type))) {
             changedTypes.add(type);
           }
         });
-    boolean changed = !changedTypes.isEmpty() || !previous.keySet().equals(resourcesByType.keySet());
+    boolean changed = !changedTypes.isEmpty() || !previousLists.keySet().equals(resourcesByType.keySet());
     if (changed) {
       generation = Math.max(generation + 1, epochMillis.getAsLong());
-      changedTypes.forEach(type -> versions.put(type, Long.toString(generation)));
-      previous.clear();
-      previous.putAll(resourcesByType);
+      String version = Long.toString(generation);
+      for (String type : changedTypes) {
+        versions.put(type, version);
+        versioned.put(type, versionEach(type, resourcesByType.get(type), version));
+      }
+      versions.keySet().retainAll(resourcesByType.keySet());
+      versioned.keySet().retainAll(resourcesByType.keySet());
+      previousLists.clear();
+      previousLists.putAll(resourcesByType);
     }
-    return new Next(Map.copyOf(versions), changed);
+    return new Next(Map.copyOf(versions), Map.copyOf(versioned), changed);
+  }
+
+  /** Each resource keeps its previous version while it equals the previous one of its name. */
+  private List<VersionedResource<?>> versionEach(String type, List<? extends Message> resources, String version) {
+    Map<String, VersionedResource<?>> before = previous.getOrDefault(type, Map.of());
+    Map<String, VersionedResource<?>> byName = new HashMap<>();
+    List<VersionedResource<?>> result = new ArrayList<>(resources.size());
+    for (Message resource : resources) {
+      String name = Resources.getResourceName(resource);
+      VersionedResource<?> last = before.get(name);
+      VersionedResource<?> current =
+          last != null && last.resource().equals(resource) ? last : VersionedResource.create(resource, version);
+      byName.put(name, current);
+      result.add(current);
+    }
+    previous.put(type, byName);
+    return List.copyOf(result);
   }
 }

@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The ADS endpoint Envoy connects to (LDS, RDS, CDS and EDS over one stream), serving whatever
- * snapshot the {@link XdsSnapshotPublisher} last put in the cache for the Envoy's node group.
+ * The ADS endpoint Envoy connects to (LDS, RDS, CDS and EDS over one stream, state of the world or
+ * incremental), serving whatever snapshot the {@link XdsSnapshotPublisher} last put in the cache
+ * for the Envoy's node group.
  */
 public final class XdsServer implements AutoCloseable {
   private final NodeGroups nodeGroups;
@@ -70,6 +71,11 @@ public final class XdsServer implements AutoCloseable {
 
   public int port() {
     return server.getPort();
+  }
+
+  /** Of the open streams, those speaking incremental (delta) xDS. */
+  public long openDeltaStreams() {
+    return callbacks.openDeltaStreams();
   }
 
   /** NACKs received from Envoys since start. */

@@ -80,10 +80,10 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
       return Map.of();
     }
     return Map.of(
-        "clusters", snapshot.clusters().version(),
-        "endpoints", snapshot.endpoints().version(),
-        "listeners", snapshot.listeners().version(),
-        "routes", snapshot.routes().version());
+        VersionedSnapshot.CLUSTERS, snapshot.clusters().version(),
+        VersionedSnapshot.ENDPOINTS, snapshot.endpoints().version(),
+        VersionedSnapshot.LISTENERS, snapshot.listeners().version(),
+        VersionedSnapshot.ROUTES, snapshot.routes().version());
   }
 
   private void offer(HealthView view) {
@@ -158,17 +158,15 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
     List<RouteConfiguration> routes = List.of(resources.routes(view));
     SnapshotVersions.Next next =
         versions.next(
-            Map.of("clusters", clusters, "endpoints", endpoints, "listeners", listeners, "routes", routes));
+            Map.of(
+                VersionedSnapshot.CLUSTERS, clusters,
+                VersionedSnapshot.ENDPOINTS, endpoints,
+                VersionedSnapshot.LISTENERS, listeners,
+                VersionedSnapshot.ROUTES, routes));
     if (!next.changed()) {
       return null;
     }
-    Snapshot snapshot =
-        Snapshot.create(
-            clusters, next.of("clusters"),
-            endpoints, next.of("endpoints"),
-            listeners, next.of("listeners"),
-            routes, next.of("routes"),
-            List.of(), "none");
+    Snapshot snapshot = new VersionedSnapshot(next);
     snapshot.ensureConsistent();
     return snapshot;
   }

@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What the xDS side is doing, for operators: node grouping, groups seen, open streams, NACKs
+ * What the xDS side is doing, for operators: node grouping, groups seen, open streams (and how many are incremental), NACKs
  * received (non-zero means an Envoy rejected generated configuration: see the error log), and
  * the snapshots published with the current version of each resource type, and how long recent
  * snapshot builds took.
@@ -14,6 +14,7 @@ public record XdsStatus(
     String nodeGroup,
     List<String> groups,
     long openStreams,
+    long deltaStreams,
     long nacks,
     long snapshots,
     Map<String, String> versions,
@@ -24,6 +25,7 @@ public record XdsStatus(
         server.nodeGroups().mode().name().toLowerCase(Locale.ROOT),
         server.groups(),
         server.openStreams(),
+        server.openDeltaStreams(),
         server.nacks(),
         publisher.publishedSnapshots(),
         publisher.versions(),

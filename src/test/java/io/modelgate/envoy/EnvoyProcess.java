@@ -27,12 +27,27 @@ public final class EnvoyProcess implements AutoCloseable {
     this.launcher = launcher;
   }
 
+  /** How Envoy speaks ADS: the shipped bootstraps use incremental. */
+  public enum Ads {
+    DELTA,
+    STATE_OF_THE_WORLD
+  }
+
   /** Starts Envoy with {@code envoy/bootstrap-local.yaml}, pointed at an xDS server on {@code xdsPort}. */
   public static EnvoyProcess startWithAds(int xdsPort) throws IOException {
+    return startWithAds(xdsPort, Ads.DELTA);
+  }
+
+  /** As {@link #startWithAds(int)}, speaking ADS as {@code ads} says. */
+  public static EnvoyProcess startWithAds(int xdsPort, Ads ads) throws IOException {
     try {
       Path binary = EnvoyLauncher.findBinary(Optional.empty(), System.getenv().getOrDefault("PATH", ""));
-      return new EnvoyProcess(
-          EnvoyLauncher.start(binary, Path.of("envoy/bootstrap-local.yaml"), xdsPort, freePort()));
+      int adminPort = freePort();
+      String bootstrap = EnvoyLauncher.rewriteBootstrap(Path.of("envoy/bootstrap-local.yaml"), xdsPort, adminPort);
+      if (ads == Ads.STATE_OF_THE_WORLD) {
+        bootstrap = bootstrap.replace("api_type: DELTA_GRPC", "api_type: GRPC");
+      }
+      return new EnvoyProcess(EnvoyLauncher.startWithConfig(binary, bootstrap, adminPort));
     } catch (DemoSetupException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }

@@ -23,12 +23,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class XdsSnapshotPublisherEnvoyTest {
 
-  @Test
-  void envoyAcceptsGeneratedResourcesAndSeesReplicaHealth() throws Exception {
+  /** Incremental as the shipped bootstraps ask, and state of the world, which is served too. */
+  @ParameterizedTest
+  @EnumSource(EnvoyProcess.Ads.class)
+  void envoyAcceptsGeneratedResourcesAndSeesReplicaHealth(EnvoyProcess.Ads ads) throws Exception {
     ModelgateConfig config =
         new ModelgateConfig(
             List.of(
@@ -68,11 +71,12 @@ class XdsSnapshotPublisherEnvoyTest {
     EnvoyResources resources = new EnvoyResources(config);
     try (XdsServer xds = new XdsServer(new InetSocketAddress("127.0.0.1", 0));
         XdsSnapshotPublisher publisher = new XdsSnapshotPublisher(resources, xds, source);
-        EnvoyProcess envoy = EnvoyProcess.startWithAds(xds.port())) {
+        EnvoyProcess envoy = EnvoyProcess.startWithAds(xds.port(), ads)) {
       await().atMost(Duration.ofSeconds(20)).until(envoy::ready);
       String clusters = envoy.admin("/clusters");
       assertThat(clusters).contains("modelgate/half_plus_two/grpc::127.0.0.1:18510::health_flags::/failed_eds_health");
       assertThat(xds.nacks()).isZero();
+      assertThat(xds.openDeltaStreams()).isEqualTo(ads == EnvoyProcess.Ads.DELTA ? 1 : 0);
     }
   }
 }

@@ -100,6 +100,21 @@ class XdsSnapshotPublisherTest {
     assertThat(restarted.next(Map.of("endpoints", List.of(cluster("x")))).of("endpoints")).isEqualTo("5000");
   }
 
+  @Test
+  void eachResourceKeepsItsVersionUntilItsOwnContentChanges() {
+    SnapshotVersions versions = new SnapshotVersions(() -> 1_000);
+    versions.next(Map.of("clusters", List.of(cluster("a"), cluster("b"))));
+
+    // "a" is rebuilt with the same content, "b" changes: only "b" gets the new generation.
+    SnapshotVersions.Next next =
+        versions.next(Map.of("clusters", List.of(cluster("a"), cluster("b").toBuilder().setAltStatName("x").build())));
+
+    assertThat(next.resources().get("clusters"))
+        .extracting(r -> r.version())
+        .containsExactly("1000", "1001");
+    assertThat(next.of("clusters")).isEqualTo("1001");
+  }
+
   private static io.envoyproxy.envoy.config.cluster.v3.Cluster cluster(String name) {
     return io.envoyproxy.envoy.config.cluster.v3.Cluster.newBuilder().setName(name).build();
   }
