@@ -11,8 +11,11 @@ import java.util.Locale;
 
 /**
  * The results of one {@link XdsScaleBenchmark} run as Markdown: the goals with PASS or MISS, the
- * push-to-all-clients timings, load per phase and modelgate's process figures. Collected through
- * {@link Builder} on the benchmark's thread; a report is immutable once built.
+ * push-to-all-clients timings and EDS bytes per change of each xDS protocol, load per phase and
+ * modelgate's process figures. Collected through {@link Builder} on the benchmark's thread; a
+ * report is immutable once built. The hand-written "Reading these results" section of
+ * bench/results/xds-scale.md is not generated: the benchmark overwrites the file, and it is added
+ * again after each run worth keeping.
  */
 record ScaleReport(String markdown) {
   private static final double GOAL_BUILD_P99_MS = 100;
@@ -29,12 +32,10 @@ record ScaleReport(String markdown) {
     private final ScaleControlPlane.Probes probes;
     private final long seed;
     private final List<XdsScaleBenchmark.Phase> phases = new ArrayList<>();
-    private List<XdsScaleBenchmark.Flip> flips = List.of();
+    /** One per protocol, in the order they ran. */
+    private final List<XdsScaleBenchmark.ProtocolRun> runs = new ArrayList<>();
     private double firstSnapshotSeconds;
-    private int connectingClients;
-    private double fleetConfiguredSeconds;
-    private int[] pushesPerClient = {0, 0};
-    private int responseBytes;
+    private int fullEdsResponseBytes;
     private JsonNode xds;
     private double peakUsedKib;
     private double peakCommittedKib;
@@ -43,7 +44,6 @@ record ScaleReport(String markdown) {
     private JvmProcessMeter.HeapSample lastHeap;
     private long rssKib;
     private long peakRssKib;
-    private long failedClients;
     private boolean outOfMemory;
     private double totalSeconds;
 
@@ -59,22 +59,17 @@ record ScaleReport(String markdown) {
       phases.add(phase);
     }
 
-    void flips(List<XdsScaleBenchmark.Flip> measured) {
-      flips = List.copyOf(measured);
+    void protocolRun(XdsScaleBenchmark.ProtocolRun run) {
+      runs.add(run);
     }
 
     void firstSnapshotSeconds(double seconds) {
       firstSnapshotSeconds = seconds;
     }
 
-    void fleetConfiguredSeconds(int connecting, double seconds) {
-      connectingClients = connecting;
-      fleetConfiguredSeconds = seconds;
-    }
-
-    void pushesPerClient(int[] minMax, int bytes) {
-      pushesPerClient = minMax;
-      responseBytes = bytes;
+    /** Size of a state-of-the-world EDS response, which carries every load assignment. */
+    void fullEdsResponseBytes(int bytes) {
+      fullEdsResponseBytes = bytes;
     }
 
     void xds(JsonNode status) {
@@ -97,10 +92,6 @@ record ScaleReport(String markdown) {
       peakRssKib = peakRss;
     }
 
-    void failedClients(long count) {
-      failedClients = count;
-    }
-
     void outOfMemory(boolean seen) {
       outOfMemory = seen;
     }
@@ -114,12 +105,13 @@ record ScaleReport(String markdown) {
       md.append(String.format(Locale.ROOT, "# xDS at scale: %,d replicas x %d models, %d xDS clients%n%n", replicas, models, clients));
       md.append(String.format(Locale.ROOT,
           "Machine: %d cores (%s), %s %s. Envoy: n/a, the clients are grpc-java ADS clients "
-              + "(`ScaleAdsClient`). Run %s, seed %d, %.0f s in all.%n%n",
+              + "(`ScaleAdsClient`, `ScaleDeltaAdsClient`). Run %s, seed %d, %.0f s in all.%n%n",
           Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.vm.name"),
           System.getProperty("java.version"), LocalDate.now(), seed, totalSeconds));
       setup(md);
       goals(md);
-      pushes(md);
+      runs.forEach(run -> pushes(md, run));
+      edsTraffic(md);
       load(md);
       process(md);
       return new ScaleReport(md.toString());
@@ -142,16 +134,22 @@ record ScaleReport(String markdown) {
           probes.intervalMs(), probes.timeoutMs(), probes.jitter(), probes.maxConcurrency(), probes.stalenessMs(),
           keys, keys * 1000 / probes.intervalMs(), keys));
       md.append(String.format(Locale.ROOT,
-          "- xDS clients: %d ADS streams, each its own channel and node id (node cluster `bench`): wildcard CDS and "
-              + "LDS, then EDS for every EDS cluster and RDS for every route configuration, every response ACKed "
-              + "(version and nonce) the way Envoy does. A full EDS response is %.1f MB: state-of-the-world EDS "
-              + "re-sends every load assignment a client subscribed to whenever the endpoint version changes.%n",
-          clients, responseBytes / 1e6));
+          "- xDS clients, one protocol after the other against the same simulator and modelgate, each client its "
+              + "own channel and node id (node cluster `bench`), subscribing the way Envoy does: wildcard CDS and "
+              + "LDS, then EDS for every EDS cluster and RDS for every route configuration. First %d "
+              + "state-of-the-world (SotW) streams (StreamAggregatedResources, every response ACKed with version "
+              + "and nonce): a full EDS response is %s, re-sent with every load assignment a client "
+              + "subscribed to whenever the endpoint version changes. Then, after those are closed, %d incremental "
+              + "(delta) streams (DeltaAggregatedResources, as Envoy's `DELTA_GRPC`: EDS and RDS subscribed by "
+              + "name, every response ACKed with its nonce): an EDS response carries only the load assignments "
+              + "that changed.%n",
+          clients, bytes(fullEdsResponseBytes), clients));
       md.append(String.format(Locale.ROOT,
-          "- Changes: %d flips, in pairs on a random (replica, model): version 1 unloaded (AVAILABLE -> END), then "
-              + "loaded again, through the simulator's control endpoint; each flip waits until all clients hold an "
-              + "EDS response whose endpoint for that replica in `modelgate/<model>/grpc` shows the new health "
-              + "(UNHEALTHY / HEALTHY).%n", flips.size()));
+          "- Changes: %d flips per protocol, in pairs on a random (replica, model), new keys for each protocol "
+              + "from the one seeded random: version 1 unloaded (AVAILABLE -> END), then loaded again, through the "
+              + "simulator's control endpoint; each flip waits until all clients hold an EDS response whose "
+              + "endpoint for that replica in `modelgate/<model>/grpc` shows the new health "
+              + "(UNHEALTHY / HEALTHY).%n", runs.get(0).flips().size()));
       md.append("- \"Probe\" below is when the first status probe that saw the flip was answered, from the simulator's "
           + "per-model GetModelStatus count polled every 5 ms (a lower bound: times measured from it are upper "
           + "bounds by at most ~6 ms). modelgate's `/status` was not polled: with 20,000 entries it is too "
@@ -161,8 +159,6 @@ record ScaleReport(String markdown) {
     private void goals(StringBuilder md) {
       JsonNode build = xds.path("buildTimes");
       double buildP99 = build.path("p99Ms").asDouble();
-      Distribution push = Distribution.of(millis(flips, f -> f.last() - f.probed()));
-      boolean allUpdated = flips.stream().allMatch(f -> f.updated() == clients);
       XdsScaleBenchmark.Phase one = phases.get(0);
       XdsScaleBenchmark.Phase many = phases.get(1);
       double ratio = many.probesPerSecond() / one.probesPerSecond();
@@ -173,11 +169,16 @@ record ScaleReport(String markdown) {
           GOAL_BUILD_P99_MS, buildP99, build.path("p50Ms").asDouble(), build.path("maxMs").asDouble(),
           Math.min(256, build.path("builds").asLong()), build.path("builds").asLong(),
           verdict(buildP99 < GOAL_BUILD_P99_MS)));
-      md.append(String.format(Locale.ROOT,
-          "| all clients updated < %.0f ms (probe -> last of %d clients, p99 over %d flips) | p99 %.0f ms "
-              + "(median %.0f, max %.0f)%s | %s |%n",
-          GOAL_PUSH_MS, clients, flips.size(), push.p99(), push.median(), push.max(),
-          allUpdated ? "" : "; some flips never reached every client", verdict(allUpdated && push.p99() < GOAL_PUSH_MS)));
+      for (XdsScaleBenchmark.ProtocolRun run : runs) {
+        List<XdsScaleBenchmark.Flip> flips = run.flips();
+        Distribution push = Distribution.of(millis(flips, f -> f.last() - f.probed()));
+        boolean allUpdated = flips.stream().allMatch(f -> f.updated() == clients);
+        md.append(String.format(Locale.ROOT,
+            "| all clients updated < %.0f ms, %s (probe -> last of %d clients, p99 over %d flips) | p99 %.0f ms "
+                + "(median %.0f, max %.0f)%s | %s |%n",
+            GOAL_PUSH_MS, run.protocol().label(), clients, flips.size(), push.p99(), push.median(), push.max(),
+            allUpdated ? "" : "; some flips never reached every client", verdict(allUpdated && push.p99() < GOAL_PUSH_MS)));
+      }
       // -Xmx caps the heap at the goal, so the test is that modelgate runs within it: no OOM, and
       // the heap actually used (and the live set) stays below it.
       md.append(String.format(Locale.ROOT,
@@ -192,8 +193,10 @@ record ScaleReport(String markdown) {
           verdict(Math.abs(ratio - 1) <= PROBE_RATE_TOLERANCE)));
     }
 
-    private void pushes(StringBuilder md) {
-      md.append(String.format(Locale.ROOT, "## Flip -> %d clients (%d flips)%n%n", clients, flips.size()));
+    private void pushes(StringBuilder md, XdsScaleBenchmark.ProtocolRun run) {
+      List<XdsScaleBenchmark.Flip> flips = run.flips();
+      md.append(String.format(Locale.ROOT, "## Flip -> %d %s clients (%d flips)%n%n",
+          clients, run.protocol().label(), flips.size()));
       md.append("| stage | median ms | p99 ms | max ms |\n|---|---:|---:|---:|\n");
       row(md, "flip -> probe answered (wait for the next probe)", millis(flips, f -> f.probed() - f.flipped()));
       row(md, "probe -> first client updated", millis(flips, f -> f.first() - f.probed()));
@@ -203,6 +206,22 @@ record ScaleReport(String markdown) {
       long incomplete = flips.stream().filter(f -> f.updated() != clients).count();
       if (incomplete > 0) {
         md.append(String.format(Locale.ROOT, "%n%d flips did not reach every client within 20 s (left out above).%n", incomplete));
+      }
+      md.append('\n');
+    }
+
+    private void edsTraffic(StringBuilder md) {
+      md.append("## EDS per change\n\n");
+      md.append("Protobuf bytes of the EDS responses (`DiscoveryResponse`, `DeltaDiscoveryResponse`) the clients "
+          + "received during the flips, without gRPC framing.\n\n");
+      md.append(String.format(Locale.ROOT,
+          "| protocol | EDS responses per client during the flips | EDS bytes per client per flip | to all %d clients per flip |%n",
+          clients));
+      md.append("|---|---:|---:|---:|\n");
+      for (XdsScaleBenchmark.ProtocolRun run : runs) {
+        md.append(String.format(Locale.ROOT, "| %s | %d to %d | %s | %s |%n", run.protocol().label(),
+            run.fewestEdsResponses(), run.mostEdsResponses(), bytes(run.edsBytesPerFlip()),
+            bytes(run.edsBytesPerFlip() * clients)));
       }
       md.append('\n');
     }
@@ -227,10 +246,11 @@ record ScaleReport(String markdown) {
     private void process(StringBuilder md) {
       md.append("## modelgate process\n\n| figure | value |\n|---|---|\n");
       md.append(String.format(Locale.ROOT, "| start -> first snapshot published (first full probe round) | %.1f s |%n", firstSnapshotSeconds));
-      md.append(String.format(Locale.ROOT, "| %d clients connecting at once -> all configured (CDS, EDS, LDS, RDS) | %.2f s |%n",
-          connectingClients, fleetConfiguredSeconds));
-      md.append(String.format(Locale.ROOT, "| EDS responses per client during the flips | %d to %d |%n",
-          pushesPerClient[0], pushesPerClient[1]));
+      for (XdsScaleBenchmark.ProtocolRun run : runs) {
+        md.append(String.format(Locale.ROOT,
+            "| %d %s clients connecting at once -> all configured (CDS, EDS, LDS, RDS) | %.2f s |%n",
+            run.connecting(), run.protocol().label(), run.configuredSeconds()));
+      }
       md.append(String.format(Locale.ROOT, "| snapshots published / open streams / NACKs at the end | %d / %d / %d |%n",
           xds.path("snapshots").asLong(), xds.path("openStreams").asLong(), xds.path("nacks").asLong()));
       md.append(String.format(Locale.ROOT, "| heap used, peak of 1 s samples / committed peak | %.0f / %.0f MiB |%n",
@@ -243,7 +263,11 @@ record ScaleReport(String markdown) {
           lastHeap.gcCount(), lastHeap.gcSeconds()));
       md.append(String.format(Locale.ROOT, "| resident memory at the end / peak (VmRSS / VmHWM) | %.0f / %.0f MiB |%n",
           rssKib / 1024.0, peakRssKib / 1024.0));
-      md.append(String.format(Locale.ROOT, "| ADS client streams that failed | %d |%n%n", failedClients));
+      for (XdsScaleBenchmark.ProtocolRun run : runs) {
+        md.append(String.format(Locale.ROOT, "| %s client streams that failed | %d |%n",
+            run.protocol().label(), run.failedClients()));
+      }
+      md.append('\n');
     }
 
     private static void row(StringBuilder md, String stage, List<Double> values) {
@@ -254,6 +278,17 @@ record ScaleReport(String markdown) {
     /** Durations in ms of the flips that reached every client. */
     private List<Double> millis(List<XdsScaleBenchmark.Flip> all, java.util.function.ToLongFunction<XdsScaleBenchmark.Flip> nanos) {
       return all.stream().filter(f -> f.updated() == clients).map(f -> nanos.applyAsLong(f) / 1e6).toList();
+    }
+
+    /** Bytes in decimal units: 1 MB = 1,000,000 B. */
+    private static String bytes(double bytes) {
+      if (bytes >= 1e6) {
+        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+      }
+      if (bytes >= 1e3) {
+        return String.format(Locale.ROOT, "%.1f KB", bytes / 1e3);
+      }
+      return String.format(Locale.ROOT, "%.0f B", bytes);
     }
 
     private static String verdict(boolean pass) {

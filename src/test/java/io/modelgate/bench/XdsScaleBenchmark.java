@@ -1,27 +1,35 @@
 package io.modelgate.bench;
 
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.modelgate.bench.ScaleXdsClient.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IntSummaryStatistics;
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
  * The xDS scale run: R simulated TF Serving replicas x M models (one simulator process), one
- * modelgate control plane in its own {@code -Xmx512m} JVM, and up to C ADS clients
- * ({@link ScaleAdsClient}, in this JVM, each on its own channel and node id). It measures the
- * probe load on the replicas with 1 and with C clients, then flips one (replica, model) at a
- * time between AVAILABLE and END and times each flip until every client holds an EDS response
- * that shows it; alongside, modelgate's CPU (from /proc), heap (jstat, jcmd) and snapshot build
- * times ({@code GET /xds}). Prints Markdown and writes it to bench/results/xds-scale.md.
+ * modelgate control plane in its own {@code -Xmx512m} JVM, and C ADS clients in this JVM, each on
+ * its own channel and node id. It measures the probe load on the replicas with 1 and with C
+ * state-of-the-world clients ({@link ScaleAdsClient}), then flips one (replica, model) at a time
+ * between AVAILABLE and END and times each flip until every client holds an EDS response that
+ * shows it. Then it closes those clients, connects C incremental (delta) clients
+ * ({@link ScaleDeltaAdsClient}) to the same simulator and modelgate, and does as many flips again
+ * on new keys, so the two protocols are compared within one run; for each it records the EDS bytes
+ * a client received per flip. Alongside: modelgate's CPU (from /proc), heap (jstat, jcmd) and
+ * snapshot build times ({@code GET /xds}). Prints Markdown and writes it to
+ * bench/results/xds-scale.md.
  *
  * <p>Usage: {@code XdsScaleBenchmark [replicas] [models] [clients] [flips]} (default 1000 20 50
- * 30); {@code -Dbench.seed=N} repeats a run's choice of flipped keys.
+ * 30, flips per protocol); {@code -Dbench.seed=N} repeats a run's choice of flipped keys.
  */
 public final class XdsScaleBenchmark {
   /**
@@ -59,7 +67,48 @@ public final class XdsScaleBenchmark {
    */
   record Flip(String replica, String model, boolean unload, long flipped, long probed, long first, long last, int updated) {}
 
-  private XdsScaleBenchmark() {}
+  /**
+   * One protocol's clients: how many connected at once and how long until all were configured;
+   * their flips; the EDS responses each received during the flips (fewest, most); the protobuf
+   * bytes of EDS responses one client received per flip, on average; streams that failed.
+   */
+  record ProtocolRun(
+      Protocol protocol,
+      int connecting,
+      double configuredSeconds,
+      List<Flip> flips,
+      int fewestEdsResponses,
+      int mostEdsResponses,
+      double edsBytesPerFlip,
+      long failedClients) {}
+
+  private final SimulatorProcess simulator;
+  private final ScaleControlPlane modelgate;
+  private final JvmProcessMeter meter;
+  private final int clientCount;
+  private final int flipCount;
+  private final List<String> models;
+  private final Random random;
+  private final ScaleReport.Builder report;
+
+  private XdsScaleBenchmark(
+      SimulatorProcess simulator,
+      ScaleControlPlane modelgate,
+      JvmProcessMeter meter,
+      int clientCount,
+      int flipCount,
+      List<String> models,
+      Random random,
+      ScaleReport.Builder report) {
+    this.simulator = simulator;
+    this.modelgate = modelgate;
+    this.meter = meter;
+    this.clientCount = clientCount;
+    this.flipCount = flipCount;
+    this.models = models;
+    this.random = random;
+    this.report = report;
+  }
 
   public static void main(String[] args) throws Exception {
     int replicaCount = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
@@ -86,7 +135,8 @@ public final class XdsScaleBenchmark {
         modelgate.awaitFirstSnapshot(Duration.ofMillis(6 * PROBES.intervalMs()));
         report.firstSnapshotSeconds(seconds(System.nanoTime() - modelgateStarted));
         log("modelgate published its first snapshot");
-        run(simulator, modelgate, meter, clientCount, flipCount, models, new Random(seed), report);
+        new XdsScaleBenchmark(simulator, modelgate, meter, clientCount, flipCount, models, new Random(seed), report)
+            .run();
       }
     }
     report.totalSeconds(seconds(System.nanoTime() - started));
@@ -96,53 +146,82 @@ public final class XdsScaleBenchmark {
     Files.writeString(Path.of("bench/results/xds-scale.md"), markdown);
   }
 
-  private static void run(
-      SimulatorProcess simulator,
-      ScaleControlPlane modelgate,
-      JvmProcessMeter meter,
-      int clientCount,
-      int flipCount,
-      List<String> models,
-      Random random,
-      ScaleReport.Builder report)
-      throws Exception {
-    List<ScaleAdsClient> clients = new ArrayList<>();
+  private void run() throws Exception {
+    List<ScaleXdsClient> sotw = new ArrayList<>();
     try {
-      clients.add(new ScaleAdsClient(modelgate.xdsPort(), "bench-0", "bench"));
-      awaitConfigured(clients);
+      sotw.add(connect(Protocol.SOTW, 0));
+      awaitConfigured(sotw);
       // One more interval: the first probe rounds after start run late and would inflate the rate.
       Thread.sleep(PROBES.intervalMs());
-      report.phase(measure("1 client, no changes", 1, simulator, meter, () -> Thread.sleep(WINDOW.toMillis())));
+      report.phase(measure("1 client, no changes", 1, () -> Thread.sleep(WINDOW.toMillis())));
 
-      long connecting = System.nanoTime();
-      for (int i = 1; i < clientCount; i++) {
-        clients.add(new ScaleAdsClient(modelgate.xdsPort(), "bench-" + i, "bench"));
-      }
-      awaitConfigured(clients);
-      report.fleetConfiguredSeconds(clientCount - 1, seconds(System.nanoTime() - connecting));
-      log(clientCount + " clients configured");
+      int connecting = clientCount - sotw.size();
+      double configured = connectAll(Protocol.SOTW, sotw);
       Thread.sleep(WARM_UP.toMillis());
-      report.phase(measure(clientCount + " clients, no changes", clientCount, simulator, meter,
-          () -> Thread.sleep(WINDOW.toMillis())));
+      report.phase(measure(clientCount + " clients, no changes", clientCount, () -> Thread.sleep(WINDOW.toMillis())));
+      report.protocolRun(flipPhase(Protocol.SOTW, sotw, connecting, configured));
+      List<ScaleXdsClient.Receipt> receipts = sotw.get(0).receipts();
+      report.fullEdsResponseBytes(receipts.get(receipts.size() - 1).bytes());
+    } finally {
+      closeAll(sotw);
+    }
 
-      List<Flip> flips = new ArrayList<>();
-      long flipsStarted = System.nanoTime();
-      report.phase(measure(clientCount + " clients, " + flipCount + " flips", clientCount, simulator, meter,
-          () -> flips.addAll(flips(simulator, clients, flipCount, models, random))));
-      report.flips(flips);
-      report.pushesPerClient(pushesPerClient(clients, flipsStarted), responseBytes(clients));
+    List<ScaleXdsClient> delta = new ArrayList<>();
+    try {
+      double configured = connectAll(Protocol.DELTA, delta);
+      Thread.sleep(WARM_UP.toMillis());
+      report.protocolRun(flipPhase(Protocol.DELTA, delta, clientCount, configured));
 
       report.xds(modelgate.xds());
       report.heap(meter.peakUsedKib(), meter.peakCommittedKib(), meter.heapInfo(false), meter.lastHeap());
       report.memory(meter.memoryKib("VmRSS"), meter.memoryKib("VmHWM"));
-      report.failedClients(clients.stream().filter(c -> c.failure() != null).count());
       report.outOfMemory(Files.readString(modelgate.log()).contains("OutOfMemoryError") || !modelgate.alive());
       // Last, as it disturbs the process: the live set after a full collection.
       report.liveHeap(meter.heapInfo(true));
     } finally {
-      for (ScaleAdsClient client : clients) {
-        client.close();
-      }
+      closeAll(delta);
+    }
+  }
+
+  private ScaleXdsClient connect(Protocol protocol, int index) {
+    String nodeId = "bench-" + protocol.label().toLowerCase(Locale.ROOT) + "-" + index;
+    return protocol.connect(modelgate.xdsPort(), nodeId, "bench");
+  }
+
+  /** Connects clients of this protocol at once until there are C; seconds until all are configured. */
+  private double connectAll(Protocol protocol, List<ScaleXdsClient> clients) throws InterruptedException {
+    long connecting = System.nanoTime();
+    for (int i = clients.size(); i < clientCount; i++) {
+      clients.add(connect(protocol, i));
+    }
+    awaitConfigured(clients);
+    log(clientCount + " " + protocol.label() + " clients configured");
+    return seconds(System.nanoTime() - connecting);
+  }
+
+  /** The flips for one protocol's clients, and what those clients received meanwhile. */
+  private ProtocolRun flipPhase(Protocol protocol, List<ScaleXdsClient> clients, int connecting, double configured)
+      throws Exception {
+    List<Flip> flips = new ArrayList<>();
+    long started = System.nanoTime();
+    report.phase(measure(clientCount + " " + protocol.label() + " clients, " + flipCount + " flips", clientCount,
+        () -> flips.addAll(flips(clients, protocol))));
+    long ended = System.nanoTime();
+    IntSummaryStatistics responses =
+        clients.stream().mapToInt(c -> (int) edsDuring(c, started, ended).count()).summaryStatistics();
+    long bytes =
+        clients.stream().flatMap(c -> edsDuring(c, started, ended)).mapToLong(ScaleXdsClient.Receipt::bytes).sum();
+    return new ProtocolRun(protocol, connecting, configured, flips, responses.getMin(), responses.getMax(),
+        (double) bytes / clients.size() / flipCount, clients.stream().filter(c -> c.failure() != null).count());
+  }
+
+  private static Stream<ScaleXdsClient.Receipt> edsDuring(ScaleXdsClient client, long from, long to) {
+    return client.receipts().stream().filter(r -> r.nanos() >= from && r.nanos() <= to);
+  }
+
+  private static void closeAll(List<ScaleXdsClient> clients) throws InterruptedException {
+    for (ScaleXdsClient client : clients) {
+      client.close();
     }
   }
 
@@ -151,8 +230,7 @@ public final class XdsScaleBenchmark {
     void run() throws Exception;
   }
 
-  private static Phase measure(String name, int clients, SimulatorProcess simulator, JvmProcessMeter meter, Work work)
-      throws Exception {
+  private Phase measure(String name, int clients, Work work) throws Exception {
     long self = ProcessHandle.current().pid();
     long calls = simulator.totalStatusCalls();
     long cpu = meter.cpuNanos();
@@ -182,21 +260,20 @@ public final class XdsScaleBenchmark {
     return phase;
   }
 
-  private static List<Flip> flips(
-      SimulatorProcess simulator, List<ScaleAdsClient> clients, int count, List<String> models, Random random)
-      throws Exception {
+  /** Flips keys drawn from the run's random, so a seed repeats both protocols' keys. */
+  private List<Flip> flips(List<ScaleXdsClient> clients, Protocol protocol) throws Exception {
     List<ReplicaConfig> replicas = simulator.replicas();
     List<Flip> flips = new ArrayList<>();
     String replica = null;
     String model = null;
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; i < flipCount; i++) {
       boolean unload = i % 2 == 0;
       if (unload) {
         // Pairs: AVAILABLE -> END, then END -> AVAILABLE on the same key.
         replica = replicas.get(random.nextInt(replicas.size())).id();
         model = models.get(random.nextInt(models.size()));
       }
-      ScaleAdsClient.Watch watch = new ScaleAdsClient.Watch("modelgate/" + model + "/grpc", replica);
+      ScaleXdsClient.Watch watch = new ScaleXdsClient.Watch("modelgate/" + model + "/grpc", replica);
       clients.forEach(c -> c.watch(watch));
       if (unload) {
         simulator.unload(replica, model);
@@ -204,13 +281,14 @@ public final class XdsScaleBenchmark {
         simulator.load(replica, model);
       }
       long flipped = System.nanoTime();
-      long probed = awaitProbe(simulator, replica, model, flipped);
+      long probed = awaitProbe(replica, model, flipped);
       HealthStatus expected = unload ? HealthStatus.UNHEALTHY : HealthStatus.HEALTHY;
       Flip flip = awaitClients(clients, watch, expected, replica, model, unload, flipped, probed);
       flips.add(flip);
-      log(String.format("flip %d %s/%s %s: probe after %.0f ms, clients %d/%d, first %.1f ms, all %.1f ms after the probe",
-          i + 1, replica, model, unload ? "END" : "AVAILABLE", (probed - flipped) / 1e6, flip.updated(), clients.size(),
-          (flip.first() - probed) / 1e6, (flip.last() - probed) / 1e6));
+      log(String.format(
+          "%s flip %d %s/%s %s: probe after %.0f ms, clients %d/%d, first %.1f ms, all %.1f ms after the probe",
+          protocol.label(), i + 1, replica, model, unload ? "END" : "AVAILABLE", (probed - flipped) / 1e6,
+          flip.updated(), clients.size(), (flip.first() - probed) / 1e6, (flip.last() - probed) / 1e6));
       Thread.sleep(200);
     }
     return flips;
@@ -221,7 +299,7 @@ public final class XdsScaleBenchmark {
    * call before reading its state, so a call counted after the flip has seen the flip. Returns the
    * send time of the last poll that did not see it, a lower bound of when that probe was answered.
    */
-  private static long awaitProbe(SimulatorProcess simulator, String replica, String model, long flipped)
+  private long awaitProbe(String replica, String model, long flipped)
       throws IOException, InterruptedException {
     long lastMiss = System.nanoTime();
     long before = simulator.statusCalls(replica, model);
@@ -237,8 +315,8 @@ public final class XdsScaleBenchmark {
   }
 
   private static Flip awaitClients(
-      List<ScaleAdsClient> clients,
-      ScaleAdsClient.Watch watch,
+      List<ScaleXdsClient> clients,
+      ScaleXdsClient.Watch watch,
       HealthStatus expected,
       String replica,
       String model,
@@ -251,7 +329,7 @@ public final class XdsScaleBenchmark {
       long first = Long.MAX_VALUE;
       long last = 0;
       int updated = 0;
-      for (ScaleAdsClient client : clients) {
+      for (ScaleXdsClient client : clients) {
         OptionalLong at = client.firstShowing(flipped, watch, expected);
         if (at.isPresent()) {
           updated++;
@@ -267,10 +345,10 @@ public final class XdsScaleBenchmark {
     }
   }
 
-  private static void awaitConfigured(List<ScaleAdsClient> clients) throws InterruptedException {
+  private static void awaitConfigured(List<ScaleXdsClient> clients) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!clients.stream().allMatch(ScaleAdsClient::configured)) {
-      for (ScaleAdsClient client : clients) {
+    while (!clients.stream().allMatch(ScaleXdsClient::configured)) {
+      for (ScaleXdsClient client : clients) {
         if (client.failure() != null) {
           throw new IllegalStateException("an ADS client failed", client.failure());
         }
@@ -280,24 +358,6 @@ public final class XdsScaleBenchmark {
       }
       Thread.sleep(10);
     }
-  }
-
-  /** EDS responses each client received since {@code since}, lowest and highest. */
-  private static int[] pushesPerClient(List<ScaleAdsClient> clients, long since) {
-    int min = Integer.MAX_VALUE;
-    int max = 0;
-    for (ScaleAdsClient client : clients) {
-      int n = (int) client.receipts().stream().filter(r -> r.nanos() >= since).count();
-      min = Math.min(min, n);
-      max = Math.max(max, n);
-    }
-    return new int[] {min, max};
-  }
-
-  /** Size of the last EDS response the first client received. */
-  private static int responseBytes(List<ScaleAdsClient> clients) {
-    List<ScaleAdsClient.Receipt> receipts = clients.get(0).receipts();
-    return receipts.isEmpty() ? 0 : receipts.get(receipts.size() - 1).bytes();
   }
 
   static String javaBinary() {
