@@ -85,9 +85,12 @@ public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
     for (ReplicaConfig replica : replicas) {
       ModelStatusProbe probe = openProbe.apply(replica);
       opened.add(probe);
+      List<Slot> ofReplica = new ArrayList<>();
       for (ModelConfig model : models) {
         ProbeKey key = new ProbeKey(replica.id(), model.name());
-        byKey.put(key, new Slot(key, probe));
+        Slot slot = new Slot(key, probe, ofReplica);
+        ofReplica.add(slot);
+        byKey.put(key, slot);
       }
     }
     this.slots = Collections.unmodifiableMap(byKey);
@@ -239,6 +242,15 @@ public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
     permits.release();
     if (confirm && !closed) {
       tryStart(slot);
+      // A timeout or a refused connection is the replica's, not the model's: its other models
+      // are probed at once too, so they leave together instead of one per probe schedule.
+      if (((ProbeOutcome.Failed) outcome).kind() != ProbeOutcome.Failed.Kind.BAD_RESPONSE) {
+        for (Slot sibling : slot.ofReplica) {
+          if (!sibling.lastFailed) {
+            tryStart(sibling);
+          }
+        }
+      }
     }
     launchWaiting();
   }
@@ -252,13 +264,16 @@ public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
   private static final class Slot {
     final ProbeKey key;
     final ModelStatusProbe probe;
+    /** Every slot of the same replica, this one included. */
+    final List<Slot> ofReplica;
     final AtomicBoolean pending = new AtomicBoolean();
-    /** Whether the last outcome was a failure; read and written only by the key's one probe. */
-    boolean lastFailed;
+    /** Whether the last outcome was a failure; written only by the key's one probe. */
+    volatile boolean lastFailed;
 
-    Slot(ProbeKey key, ModelStatusProbe probe) {
+    Slot(ProbeKey key, ModelStatusProbe probe, List<Slot> ofReplica) {
       this.key = key;
       this.probe = probe;
+      this.ofReplica = ofReplica;
     }
   }
 }

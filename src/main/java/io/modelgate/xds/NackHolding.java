@@ -5,10 +5,14 @@ import io.envoyproxy.controlplane.cache.DeltaResponse;
 import io.envoyproxy.controlplane.cache.DeltaWatch;
 import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
 import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -27,8 +31,11 @@ import java.util.function.Consumer;
  * {@code initial_resource_versions} what it already holds, and java-control-plane's stream ignores
  * that list, so a resource gone meanwhile (a version's cluster after a rollout) was never removed
  * and Envoy kept routing to it. The first watch of such a stream counts those resources as held,
- * so the first response removes what is gone (and resends what changed). Thread-safe (stateless
- * over the thread-safe cache).
+ * so the first response removes what is gone (and resends what changed). And a NACK of resources
+ * Envoy asked for by name (EDS, RDS) leaves them pending, which the cache answers at once with the
+ * same resources, in a loop too: the watch after a NACK counts them as held at the versions just
+ * rejected, so they are sent again when they change, like everything else. Thread-safe
+ * (stateless over the thread-safe cache).
  */
 final class NackHolding implements ConfigWatcher {
   private final SimpleCache<String> cache;
@@ -71,12 +78,26 @@ final class NackHolding implements ConfigWatcher {
       boolean isWildcard,
       Consumer<DeltaResponse> responseConsumer,
       boolean hasClusterChanged) {
-    Map<String, String> held = resourceVersions;
-    Map<String, String> initial = request.v3Request().getInitialResourceVersionsMap();
-    if (!initial.isEmpty() && resourceVersions.isEmpty()) {
-      held = initial;
+    Map<String, String> held = new HashMap<>(resourceVersions);
+    if (resourceVersions.isEmpty()) {
+      held.putAll(request.v3Request().getInitialResourceVersionsMap());
+    }
+    Set<String> pending = new HashSet<>(pendingResources);
+    Snapshot current = cache.getSnapshot(groups.hash(request.v3Request().getNode()));
+    // Only while the snapshot is still the one that was rejected: a newer one is sent as usual.
+    if (request.v3Request().hasErrorDetail()
+        && current != null
+        && current.version(request.getResourceType(), List.of()).equals(requesterVersion)) {
+      Map<String, VersionedResource<?>> offered = current.versionedResources(request.getResourceType());
+      for (String name : pendingResources) {
+        VersionedResource<?> rejected = offered.get(name);
+        if (rejected != null) {
+          held.put(name, rejected.version());
+          pending.remove(name);
+        }
+      }
     }
     return cache.createDeltaWatch(
-        request, requesterVersion, held, pendingResources, isWildcard, responseConsumer, hasClusterChanged);
+        request, requesterVersion, held, pending, isWildcard, responseConsumer, hasClusterChanged);
   }
 }

@@ -229,6 +229,38 @@ class ProberTest {
   }
 
   @Test
+  void aReplicaThatStopsAnsweringOneModelIsProbedForItsOtherModelsAtOnce() throws Exception {
+    ReplicaConfig nobody =
+        new ReplicaConfig("gone", "127.0.0.1", ClosedPort.find(), 1, Protocol.GRPC);
+    Prober prober =
+        prober(List.of(nobody), List.of("a", "b", "c"), config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+
+    prober.reprobe("gone", "a");
+
+    // a's refused connection is the replica's: b and c are probed without waiting for a round,
+    // and each failing key is confirmed once, then left to the rounds.
+    await().until(() -> results.stream().map(Result::model).distinct().count() == 3);
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> results.size() == 6);
+  }
+
+  @Test
+  void aModelAnsweredBadlyDoesNotProbeTheReplicasOtherModels() throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.fail("a", io.grpc.Status.INTERNAL);
+    peer.reply("b", version(1, State.AVAILABLE));
+    Prober prober = prober(List.of(peer.replica("r1")), List.of("a", "b"), config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+
+    prober.reprobe("r1", "a");
+
+    await().until(() -> results.size() == 2);
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> results.size() == 2);
+    assertThat(results).extracting(Result::model).containsOnly("a");
+  }
+
+  @Test
   void jitteredStartsStillProbeEveryKeyOnceARound() throws Exception {
     GrpcStatusPeer peer = peer();
     List<String> models = List.of("a", "b", "c", "d");

@@ -120,6 +120,29 @@ class XdsSnapshotPublisherTest {
   }
 
   @Test
+  void aRejectedIncrementalUpdateIsNotResentUntilTheResourcesChange() throws Exception {
+    views.set(view(1, true, ReplicaState.READY, ReplicaState.LOADING));
+    try (XdsServer server = new XdsServer(loopback());
+        XdsSnapshotPublisher publisher =
+            new XdsSnapshotPublisher(new EnvoyResources(CONFIG), server, views);
+        DeltaAdsTestClient envoy = new DeltaAdsTestClient(server.port(), "envoy-1")) {
+      await().until(() -> publisher.publishedSnapshots() == 1);
+      envoy.rejectEverything();
+      envoy.subscribe(DeltaAdsTestClient.ENDPOINT_TYPE, List.of("modelgate/m/grpc"));
+
+      assertThat(envoy.next(Duration.ofSeconds(5)).getResources(0).getName()).isEqualTo("modelgate/m/grpc");
+      assertThat(envoy.next(Duration.ofMillis(700))).as("the same endpoints sent again").isNull();
+      assertThat(server.nacks()).isEqualTo(1);
+
+      // b turns READY: the endpoints change and are sent once more.
+      views.set(view(2, true, ReplicaState.READY, ReplicaState.READY));
+      assertThat(envoy.next(Duration.ofSeconds(5)).getResources(0).getName()).isEqualTo("modelgate/m/grpc");
+      assertThat(envoy.next(Duration.ofMillis(700))).isNull();
+      assertThat(server.nacks()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void aRejectedSnapshotIsNotResentUntilTheResourcesChange() throws Exception {
     views.set(view(1, true, ReplicaState.READY, ReplicaState.LOADING));
     try (XdsServer server = new XdsServer(loopback());
