@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
  */
 final class ReadinessRules {
   static final String WAITING = "waiting for the first full probe round";
+  static final int REPLICAS_NAMED = 5;
 
   private ReadinessRules() {}
 
@@ -55,10 +56,15 @@ final class ReadinessRules {
           HealthStatus.serving(
               model, "model '" + model + "' ready on " + ready + " of " + total + " replicas"));
     }
+    // A few replicas say why; a thousand would make every status and log line a page long.
     String replicas =
         health.replicas().values().stream()
+            .limit(REPLICAS_NAMED)
             .map(r -> r.replicaId() + " " + r.state() + (r.reason().isEmpty() ? "" : " (" + r.reason() + ")"))
             .collect(Collectors.joining(", "));
+    if (total > REPLICAS_NAMED) {
+      replicas += " and " + (total - REPLICAS_NAMED) + " more";
+    }
     return Optional.of(
         HealthStatus.notServing(model, "model '" + model + "' not ready on any replica: " + replicas));
   }

@@ -98,6 +98,8 @@ public final class EnvoyResources {
 
   private record Memo<T>(Map<String, SortedSet<Long>> versions, T value) {}
 
+  private volatile ViewVersions viewVersions;
+
   /** Resources without the gateway filter. */
   public EnvoyResources(ModelgateConfig config) {
     this(config, Optional.empty());
@@ -138,14 +140,36 @@ public final class EnvoyResources {
         Instant.now());
   }
 
-  /** Every model's {@link #versions}, by model name. */
+  /**
+   * Every model's {@link #versions}, by model name; computed once per view (clusters, load
+   * assignments and routes of one build all ask).
+   */
   private Map<String, SortedSet<Long>> versionsByModel(HealthView view) {
+    ViewVersions last = viewVersions;
+    if (last != null && last.view() == view) {
+      return last.versions();
+    }
     Map<String, SortedSet<Long>> byModel = new HashMap<>();
     for (ModelConfig model : config.models()) {
-      byModel.put(model.name(), versions(model, view));
+      ModelHealth health = view.models().get(model.name());
+      ModelVersions known = modelVersions.get(model.name());
+      // The view replaces only the models that changed: an unchanged one keeps its versions.
+      if (known == null || known.health() != health) {
+        known = new ModelVersions(health, versions(model, view));
+        modelVersions.put(model.name(), known);
+      }
+      byModel.put(model.name(), known.versions());
     }
-    return byModel;
+    Map<String, SortedSet<Long>> versions = Map.copyOf(byModel);
+    viewVersions = new ViewVersions(view, versions);
+    return versions;
   }
+
+  private record ViewVersions(HealthView view, Map<String, SortedSet<Long>> versions) {}
+
+  private record ModelVersions(ModelHealth health, SortedSet<Long> versions) {}
+
+  private final Map<String, ModelVersions> modelVersions = new ConcurrentHashMap<>();
 
   public List<Cluster> clusters(HealthView view) {
     Map<String, SortedSet<Long>> versions = versionsByModel(view);
@@ -186,17 +210,14 @@ public final class EnvoyResources {
     }
     for (ModelConfig model : config.models()) {
       ModelHealth health = view.models().get(model.name());
+      SortedSet<Long> versions = versionsByModel(view).get(model.name());
       Built last = built.get(model.name());
-      // The view replaces only the models that changed: the same object means the same health.
-      boolean same = last != null && last.health() == health && last.endpoints() == endpoints;
-      if (!same) {
-        SortedSet<Long> versions = versions(model, view);
-        AssignmentKey key = assignmentKey(health, versions, ips);
-        if (last == null || !last.key().equals(key)) {
-          last = new Built(key, health, endpoints, modelAssignments(model, health, versions, endpoints));
-        } else {
-          last = new Built(key, health, endpoints, last.assignments());
-        }
+      if (last == null || last.endpoints() != endpoints || !sameForEds(last, health, versions)) {
+        last = new Built(health, versions, endpoints, modelAssignments(model, health, versions, endpoints));
+        built.put(model.name(), last);
+      } else if (last.health() != health) {
+        // Remembered with the newest health, so the next build settles it by identity.
+        last = new Built(health, versions, endpoints, last.assignments());
         built.put(model.name(), last);
       }
       assignments.addAll(last.assignments());
@@ -205,28 +226,34 @@ public final class EnvoyResources {
   }
 
   /**
-   * What one model's load assignments depend on. A change elsewhere (one model on one replica)
-   * then rebuilds one model's assignments, and the others are the same objects as before, which
-   * java-control-plane and {@link SnapshotVersions} hash and serialize only once.
+   * One model's load assignments and what they were built from. A change elsewhere (one model on
+   * one replica) then rebuilds one model's assignments, and the others are the same objects as
+   * before, which java-control-plane and {@link SnapshotVersions} compare and serialize cheaply.
    */
-  private record AssignmentKey(List<List<Object>> replicas, SortedSet<Long> versions) {}
-
   private record Built(
-      AssignmentKey key, ModelHealth health, LbEndpoints endpoints, List<ClusterLoadAssignment> assignments) {}
+      ModelHealth health, SortedSet<Long> versions, LbEndpoints endpoints, List<ClusterLoadAssignment> assignments) {}
 
-  private AssignmentKey assignmentKey(
-      ModelHealth health, SortedSet<Long> versions, Map<String, String> ips) {
-    List<List<Object>> replicas = new ArrayList<>();
-    for (ReplicaConfig replica : config.replicas()) {
-      ReplicaHealth state = replicaHealth(health, replica);
-      replicas.add(
-          List.of(
-              replica.id(),
-              state.state(),
-              state.availableVersions(),
-              ips.get(replica.id())));
+  /**
+   * Whether {@code health} gives every replica the state and versions the assignments were built
+   * from (EDS carries nothing else of it, not the reason, not the time). The view replaces only the
+   * models that changed, so the same object settles it at once; compared without allocating, as
+   * the first build after a start compares 20,000 entries on a busy host.
+   */
+  private boolean sameForEds(Built last, ModelHealth health, SortedSet<Long> versions) {
+    if (last.health() == health) {
+      return true;
     }
-    return new AssignmentKey(replicas, versions);
+    if (!last.versions().equals(versions)) {
+      return false;
+    }
+    for (ReplicaConfig replica : config.replicas()) {
+      ReplicaHealth before = replicaHealth(last.health(), replica);
+      ReplicaHealth now = replicaHealth(health, replica);
+      if (before.state() != now.state() || !before.availableVersions().equals(now.availableVersions())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private List<ClusterLoadAssignment> modelAssignments(

@@ -10,10 +10,13 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.modelgate.readiness.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,14 +44,18 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
   private final EnvoyResources resources;
   private final SimpleCache<String> cache;
   private final NodeGroups groups;
-  private final ExecutorService builder =
-      Executors.newSingleThreadExecutor(r -> new Thread(r, "xds-snapshot"));
+  private final ScheduledExecutorService builder =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "xds-snapshot"));
   private final AtomicReference<HealthView> pending = new AtomicReference<>();
   private final AtomicLong published = new AtomicLong();
   private final SnapshotVersions versions = new SnapshotVersions();
   /** Build times of recent snapshots, written on the builder thread only. */
   private final BuildTimes buildTimes = new BuildTimes();
   private final AutoCloseable subscription;
+  /** Until the first real build; cancelled on the builder thread. */
+  private final Future<?> keepWarm;
+  private final SnapshotVersions throwaway = new SnapshotVersions();
+  private int warmUpBuilds;
   /** Written on the builder thread only; read by {@link #status}. */
   private volatile Snapshot last;
 
@@ -59,6 +66,7 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
     groups.onNewGroup(group -> runOnBuilder(() -> setForNewGroup(group)));
     // First on the builder thread, so it is done before the first real build.
     runOnBuilder(this::warmUp);
+    keepWarm = builder.scheduleWithFixedDelay(this::keepWarm, KEEP_WARM.toMillis(), KEEP_WARM.toMillis(), TimeUnit.MILLISECONDS);
     this.subscription = views.subscribe(this::offer);
     offer(views.current());
   }
@@ -106,22 +114,35 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
   /**
    * Builds throwaway snapshots of the real configuration before the first probe round ends, so the
    * first real build, the one a restarted control plane's Envoys wait for, runs compiled code while
-   * that round keeps both cores busy. For 1,000 replicas x 20 models a cold build took ~250 ms and
-   * one after {@value #WARM_UP_BUILDS} builds ~10 ms on a quiet host (bench/xds-scale).
+   * that round keeps both cores busy: {@value #WARM_UP_BUILDS} at once, then one every {@link
+   * #KEEP_WARM} until the first real build (on a busy host the JIT compiles the first ones late).
+   * For 1,000 replicas x 20 models a cold build took ~250 ms and a warm one ~10 ms on a quiet host.
    */
   private void warmUp() {
-    SnapshotVersions throwaway = new SnapshotVersions();
+    for (int i = 0; i < WARM_UP_BUILDS; i++) {
+      warmUpBuild();
+    }
+  }
+
+  private void keepWarm() {
+    if (last != null) {
+      keepWarm.cancel(false);
+    } else {
+      warmUpBuild();
+    }
+  }
+
+  private void warmUpBuild() {
     try {
-      for (int i = 0; i < WARM_UP_BUILDS; i++) {
-        snapshot(resources.uniformView(WARM_UP_STATES.get(i % WARM_UP_STATES.size())), throwaway);
-      }
+      snapshot(resources.uniformView(WARM_UP_STATES.get(warmUpBuilds++ % WARM_UP_STATES.size())), throwaway);
     } catch (SnapshotConsistencyException e) {
       // The real build makes the same snapshots and reports this.
     }
   }
 
   private static final int WARM_UP_BUILDS = 16;
-  /** Every endpoint health and version set changes from one build to the next, ending READY. */
+  private static final Duration KEEP_WARM = Duration.ofSeconds(1);
+  /** Every endpoint health and version set changes from one build to the next. */
   private static final List<ReplicaState> WARM_UP_STATES =
       List.of(ReplicaState.UNKNOWN, ReplicaState.READY, ReplicaState.LOADING, ReplicaState.READY);
 

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.modelgate.health.v1.HealthCheckResponse.ServingStatus;
 import io.modelgate.readiness.ReplicaState;
 import io.modelgate.view.HealthView;
+import io.modelgate.view.ReplicaHealth;
 import org.junit.jupiter.api.Test;
 
 class ReadinessRulesTest {
@@ -23,7 +24,7 @@ class ReadinessRulesTest {
   }
 
   @Test
-  void modelReadyNowhereListsEveryReplicaWithItsReason() {
+  void modelReadyNowhereListsItsReplicasWithTheirReasons() {
     HealthView v =
         view(
             1,
@@ -39,6 +40,19 @@ class ReadinessRulesTest {
                 "bert",
                 "model 'bert' not ready on any replica: r0 LOADING (loading version 2), "
                     + "r1 NOT_READY (version 1 failed to load: boom)"));
+  }
+
+  @Test
+  void modelReadyNowhereOnAThousandReplicasNamesAFewAndCountsTheRest() {
+    ReplicaHealth[] replicas = new ReplicaHealth[1000];
+    for (int i = 0; i < replicas.length; i++) {
+      replicas[i] = loading("r" + i);
+    }
+    HealthView v = view(1, true, model("bert", replicas));
+
+    assertThat(ReadinessRules.model(v, "bert").orElseThrow().reason())
+        .startsWith("model 'bert' not ready on any replica: r0 LOADING (loading version 2), r1 LOADING")
+        .endsWith("r4 LOADING (loading version 2) and 995 more");
   }
 
   @Test

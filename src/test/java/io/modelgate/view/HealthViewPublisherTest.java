@@ -184,6 +184,25 @@ class HealthViewPublisherTest {
   }
 
   @Test
+  void untilTheViewIsCompleteReportsAreGatheredBeforeAViewIsBuilt() {
+    publisher.start(timer);
+    publisher.subscribe(seen::add);
+
+    publisher.readinessChanged("resnet", ready("r1"));
+    publisher.readinessChanged("resnet", ready("r2"));
+    publisher.readinessChanged("bert", ready("r1"));
+    await().until(() -> seen.size() == 1);
+    assertThat(seen.get(0).models().get("bert").replicas().get("r1").state()).isEqualTo(ReplicaState.READY);
+
+    // Complete: from now on every report is published at once (this executor runs inline).
+    publisher.readinessChanged("bert", ready("r2"));
+    await().until(() -> seen.size() == 2);
+    assertThat(seen.get(1).complete()).isTrue();
+    publisher.readinessChanged("bert", health("r2", ReplicaState.DRAINING, "version 1 UNLOADING"));
+    assertThat(seen).hasSize(3);
+  }
+
+  @Test
   void unconfiguredKeyIsIgnored() {
     publisher.readinessChanged("gpt", ready("r1"));
     publisher.readinessChanged("resnet", ready("r9"));
