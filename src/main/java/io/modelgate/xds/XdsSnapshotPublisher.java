@@ -66,7 +66,8 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
     groups.onNewGroup(group -> runOnBuilder(() -> setForNewGroup(group)));
     // First on the builder thread, so it is done before the first real build.
     runOnBuilder(this::warmUp);
-    keepWarm = builder.scheduleWithFixedDelay(this::keepWarm, KEEP_WARM.toMillis(), KEEP_WARM.toMillis(), TimeUnit.MILLISECONDS);
+    long warmEvery = KEEP_WARM.toMillis();
+    keepWarm = builder.scheduleWithFixedDelay(this::keepWarm, warmEvery, warmEvery, TimeUnit.MILLISECONDS);
     this.subscription = views.subscribe(this::offer);
     offer(views.current());
   }
