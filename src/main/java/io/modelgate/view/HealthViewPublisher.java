@@ -22,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -131,8 +132,12 @@ public final class HealthViewPublisher
       if (gatherer == null || current.complete()) {
         executor.execute(this::drain);
       } else {
-        gatherer.schedule(
-            () -> executor.execute(this::drain), FIRST_ROUND_BATCH.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+          gatherer.schedule(
+              () -> executor.execute(this::drain), FIRST_ROUND_BATCH.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+          // Shutting down: no more views.
+        }
       }
     }
   }
