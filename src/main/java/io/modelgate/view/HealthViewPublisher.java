@@ -8,6 +8,7 @@ import io.modelgate.readiness.ReplicaState;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -41,10 +42,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: {@link #current} and {@link #subscribe} may be called from any thread; changes
  * are queued and applied on {@code executor}, which must run tasks one at a time in order. Views
- * are built and listeners called there, in publication order. Changes that queue up while the
- * executor is busy are folded into one view: a cold start reports every key at once (20,000 for
- * 1,000 replicas x 20 models), and a view per report would copy a model's replica map each time.
- * A listener that throws is logged and the others are still called.
+ * are built and listeners called there, in publication order. Until the view is complete, changes
+ * that queue up are folded into one view: a cold start reports every key at once (20,000 for 1,000
+ * replicas x 20 models), and a view per report would copy a model's replica map each time. After
+ * that each change is its own view. A listener that throws is logged and the others are still
+ * called.
  */
 public final class HealthViewPublisher
     implements HealthViewSource, ReadinessListener, AutoCloseable {
@@ -152,14 +154,28 @@ public final class HealthViewPublisher
     }
   }
 
-  /** Applies every queued change to one new view, published if anything changed. */
+  /** Applies the queued changes: folded into one view until the view is complete. */
   private void drain() {
     // Cleared first: a change queued from now on queues another drain.
     drainQueued.set(false);
+    List<Change> batch = new ArrayList<>();
+    for (Change change = changes.poll(); change != null; change = changes.poll()) {
+      batch.add(change);
+    }
+    if (current.complete()) {
+      // Once complete every change is its own view: consumers see each state a key passes through.
+      batch.forEach(change -> fold(List.of(change)));
+    } else {
+      fold(batch);
+    }
+  }
+
+  /** Applies {@code batch} to one new view, published if anything changed. */
+  private void fold(List<Change> batch) {
     HealthView view = current;
     Map<String, Map<String, ReplicaHealth>> touched = new LinkedHashMap<>();
     boolean completes = false;
-    for (Change change = changes.poll(); change != null; change = changes.poll()) {
+    for (Change change : batch) {
       String model = change.model();
       ReplicaHealth health = change.health();
       ModelHealth modelHealth = view.models().get(model);
