@@ -85,6 +85,11 @@ final class MisbehavingGrpcPort implements AutoCloseable {
         return; // closed
       }
       connections.add(connection);
+      if (listener.isClosed()) {
+        // Accepted while close() ran, perhaps after it closed the others: it would misbehave on.
+        closeQuietly(connection);
+        return;
+      }
       workers.execute(() -> serve(connection));
     }
   }
@@ -219,12 +224,14 @@ final class MisbehavingGrpcPort implements AutoCloseable {
     } catch (IOException e) {
       log.debug("{}: closing the misbehaving gRPC port: {}", replicaId, e.getMessage());
     }
-    for (Socket connection : connections) {
-      try {
-        connection.close();
-      } catch (IOException e) {
-        // Closing anyway.
-      }
+    connections.forEach(MisbehavingGrpcPort::closeQuietly);
+  }
+
+  private static void closeQuietly(Socket connection) {
+    try {
+      connection.close();
+    } catch (IOException e) {
+      // Closing anyway.
     }
   }
 }

@@ -10,6 +10,7 @@ import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.XdsRequest;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -78,12 +79,19 @@ final class NackHolding implements ConfigWatcher {
       boolean isWildcard,
       Consumer<DeltaResponse> responseConsumer,
       boolean hasClusterChanged) {
+    String group = groups.hash(request.v3Request().getNode());
     Map<String, String> held = new HashMap<>(resourceVersions);
-    if (resourceVersions.isEmpty()) {
+    Consumer<DeltaResponse> consumer = responseConsumer;
+    if (resourceVersions.isEmpty() && !request.v3Request().getInitialResourceVersionsMap().isEmpty()) {
       held.putAll(request.v3Request().getInitialResourceVersionsMap());
+      // The cache removes held resources only when it answers at once; a watch left open until
+      // the first snapshot (a restarted modelgate publishes none before its first full round) is
+      // answered with removals relative to the previous snapshot, and there is none.
+      Set<String> initiallyHeld = Set.copyOf(held.keySet());
+      consumer = response -> responseConsumer.accept(withGoneRemoved(response, initiallyHeld, group));
     }
     Set<String> pending = new HashSet<>(pendingResources);
-    Snapshot current = cache.getSnapshot(groups.hash(request.v3Request().getNode()));
+    Snapshot current = cache.getSnapshot(group);
     // Only while the snapshot is still the one that was rejected: a newer one is sent as usual.
     if (request.v3Request().hasErrorDetail()
         && current != null
@@ -98,6 +106,26 @@ final class NackHolding implements ConfigWatcher {
       }
     }
     return cache.createDeltaWatch(
-        request, requesterVersion, held, pending, isWildcard, responseConsumer, hasClusterChanged);
+        request, requesterVersion, held, pending, isWildcard, consumer, hasClusterChanged);
+  }
+
+  /** {@code response}, also removing whatever of {@code held} the current snapshot lacks. */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private DeltaResponse withGoneRemoved(DeltaResponse response, Set<String> held, String group) {
+    Snapshot current = cache.getSnapshot(group);
+    if (current == null) {
+      return response;
+    }
+    Map<String, VersionedResource<?>> present = current.versionedResources(response.request().getResourceType());
+    List<String> removed = new ArrayList<>(response.removedResources());
+    for (String name : held) {
+      if (!present.containsKey(name) && !removed.contains(name)) {
+        removed.add(name);
+      }
+    }
+    if (removed.size() == response.removedResources().size()) {
+      return response;
+    }
+    return DeltaResponse.create(response.request(), (Map) response.resources(), removed, response.version());
   }
 }

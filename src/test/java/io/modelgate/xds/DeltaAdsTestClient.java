@@ -10,6 +10,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class DeltaAdsTestClient implements AutoCloseable {
   static final String ENDPOINT_TYPE = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
+  static final String CLUSTER_TYPE = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 
   private final ManagedChannel channel;
   private final BlockingQueue<DeltaDiscoveryResponse> responses = new LinkedBlockingQueue<>();
@@ -50,12 +52,18 @@ final class DeltaAdsTestClient implements AutoCloseable {
   }
 
   /** Asks for these resources of {@code type} (no names: a wildcard subscription). */
-  synchronized void subscribe(String type, List<String> names) {
+  void subscribe(String type, List<String> names) {
+    subscribe(type, names, Map.of());
+  }
+
+  /** As a reconnecting Envoy does: asks for {@code type}, saying what it already holds. */
+  synchronized void subscribe(String type, List<String> names, Map<String, String> held) {
     requests.onNext(
         DeltaDiscoveryRequest.newBuilder()
             .setNode(node)
             .setTypeUrl(type)
             .addAllResourceNamesSubscribe(names)
+            .putAllInitialResourceVersions(held)
             .build());
   }
 

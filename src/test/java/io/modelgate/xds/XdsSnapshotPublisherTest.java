@@ -120,6 +120,26 @@ class XdsSnapshotPublisherTest {
   }
 
   @Test
+  void anIncrementalEnvoyThatReconnectsBeforeTheFirstSnapshotHasWhatIsGoneRemoved() throws Exception {
+    views.set(view(1, false, ReplicaState.READY, ReplicaState.LOADING));
+    try (XdsServer server = new XdsServer(loopback());
+        XdsSnapshotPublisher publisher =
+            new XdsSnapshotPublisher(new EnvoyResources(CONFIG), server, views);
+        DeltaAdsTestClient envoy = new DeltaAdsTestClient(server.port(), "envoy-1")) {
+      // It held a version's cluster from before the restart; nothing is published yet.
+      envoy.subscribe(
+          DeltaAdsTestClient.CLUSTER_TYPE, List.of(), Map.of("modelgate/m/v9/grpc", "1", "modelgate/m/grpc", "1"));
+      assertThat(envoy.next(Duration.ofMillis(300))).isNull();
+
+      views.set(view(2, true, ReplicaState.READY, ReplicaState.LOADING));
+
+      var first = envoy.next(Duration.ofSeconds(5));
+      assertThat(first.getRemovedResourcesList()).containsExactly("modelgate/m/v9/grpc");
+      assertThat(first.getResourcesList()).extracting(r -> r.getName()).contains("modelgate/m/grpc");
+    }
+  }
+
+  @Test
   void aRejectedIncrementalUpdateIsNotResentUntilTheResourcesChange() throws Exception {
     views.set(view(1, true, ReplicaState.READY, ReplicaState.LOADING));
     try (XdsServer server = new XdsServer(loopback());
