@@ -547,7 +547,8 @@ public final class EnvoyResources {
         .build();
   }
 
-  private static Address socketAddress(String host, int port) {
+  /** An Envoy socket address: EDS endpoints, the listener, the ext_proc cluster. */
+  static Address socketAddress(String host, int port) {
     return Address.newBuilder()
         .setSocketAddress(SocketAddress.newBuilder().setAddress(host).setPortValue(port))
         .build();

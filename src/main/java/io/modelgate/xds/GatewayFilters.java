@@ -2,10 +2,8 @@ package io.modelgate.xds;
 
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
@@ -128,11 +126,8 @@ final class GatewayFilters {
                                 .setEndpoint(
                                     Endpoint.newBuilder()
                                         .setAddress(
-                                            Address.newBuilder()
-                                                .setSocketAddress(
-                                                    SocketAddress.newBuilder()
-                                                        .setAddress(service.getHostString())
-                                                        .setPortValue(service.getPort())))))))
+                                            EnvoyResources.socketAddress(
+                                                service.getHostString(), service.getPort()))))))
         .build();
   }
 

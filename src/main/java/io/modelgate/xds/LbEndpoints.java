@@ -1,8 +1,6 @@
 package io.modelgate.xds;
 
-import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
-import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.modelgate.config.ReplicaConfig;
@@ -58,12 +56,7 @@ final class LbEndpoints {
           LbEndpoint.newBuilder()
               .setEndpoint(
                   Endpoint.newBuilder()
-                      .setAddress(
-                          Address.newBuilder()
-                              .setSocketAddress(
-                                  SocketAddress.newBuilder()
-                                      .setAddress(ips.get(replica.id()))
-                                      .setPortValue(port)))
+                      .setAddress(EnvoyResources.socketAddress(ips.get(replica.id()), port))
                       .setHostname(replica.id()))
               .setHealthStatus(health)
               .build();
