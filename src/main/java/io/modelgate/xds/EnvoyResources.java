@@ -98,7 +98,13 @@ public final class EnvoyResources {
 
   private record Memo<T>(Map<String, SortedSet<Long>> versions, T value) {}
 
+  /** Each model's versions, kept while its health is the same object; and those of the last view. */
+  private final Map<String, ModelVersions> modelVersions = new ConcurrentHashMap<>();
   private volatile ViewVersions viewVersions;
+
+  private record ModelVersions(ModelHealth health, SortedSet<Long> versions) {}
+
+  private record ViewVersions(HealthView view, Map<String, SortedSet<Long>> versions) {}
 
   /** Resources without the gateway filter. */
   public EnvoyResources(ModelgateConfig config) {
@@ -164,12 +170,6 @@ public final class EnvoyResources {
     viewVersions = new ViewVersions(view, versions);
     return versions;
   }
-
-  private record ViewVersions(HealthView view, Map<String, SortedSet<Long>> versions) {}
-
-  private record ModelVersions(ModelHealth health, SortedSet<Long> versions) {}
-
-  private final Map<String, ModelVersions> modelVersions = new ConcurrentHashMap<>();
 
   public List<Cluster> clusters(HealthView view) {
     Map<String, SortedSet<Long>> versions = versionsByModel(view);

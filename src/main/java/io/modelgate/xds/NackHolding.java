@@ -22,10 +22,9 @@ import java.util.function.Consumer;
  * The snapshot cache as the discovery server sees it, except for two repairs.
  *
  * <p>State of the world: a NACK waits for the next snapshot instead of getting the rejected one
- * again. A NACK carries the version Envoy last
- * accepted, which differs from the cache's, so the cache alone would resend the same rejected
- * resources at once, and Envoy would reject them again, in a loop (the fault suite saw hundreds
- * per second). Treating the NACK as if it named the current version parks the watch until the
+ * again. A NACK carries the version Envoy last accepted, which differs from the cache's, so the
+ * cache alone would resend the same rejected resources at once, and Envoy would reject them
+ * again, in a loop (the fault suite saw hundreds per second). Treating the NACK as if it named the current version parks the watch until the
  * resources change.
  *
  * <p>Incremental (delta): an Envoy that reconnects, to a restarted modelgate for one, lists in

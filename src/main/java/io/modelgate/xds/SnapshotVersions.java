@@ -32,8 +32,7 @@ import java.util.function.LongSupplier;
  * 1,000 replicas x 20 models on the first build.
  */
 final class SnapshotVersions {
-  /** The previous snapshot's resources of each type, by name, with their versions. */
-  private final Map<String, Map<String, VersionedResource<?>>> previous = new HashMap<>();
+  /** The previous snapshot's resources of each type, as given and with their versions. */
   private final Map<String, List<? extends Message>> previousLists = new HashMap<>();
   private final Map<String, List<VersionedResource<?>>> versioned = new HashMap<>();
   private final Map<String, String> versions = new HashMap<>();
@@ -84,18 +83,15 @@ final class SnapshotVersions {
 
   /** Each resource keeps its previous version while it equals the previous one of its name. */
   private List<VersionedResource<?>> versionEach(String type, List<? extends Message> resources, String version) {
-    Map<String, VersionedResource<?>> before = previous.getOrDefault(type, Map.of());
-    Map<String, VersionedResource<?>> byName = new HashMap<>();
+    Map<String, VersionedResource<?>> before = new HashMap<>();
+    versioned.getOrDefault(type, List.of())
+        .forEach(r -> before.put(Resources.getResourceName(r.resource()), r));
     List<VersionedResource<?>> result = new ArrayList<>(resources.size());
     for (Message resource : resources) {
-      String name = Resources.getResourceName(resource);
-      VersionedResource<?> last = before.get(name);
-      VersionedResource<?> current =
-          last != null && last.resource().equals(resource) ? last : VersionedResource.create(resource, version);
-      byName.put(name, current);
-      result.add(current);
+      VersionedResource<?> last = before.get(Resources.getResourceName(resource));
+      result.add(
+          last != null && last.resource().equals(resource) ? last : VersionedResource.create(resource, version));
     }
-    previous.put(type, byName);
     return List.copyOf(result);
   }
 }

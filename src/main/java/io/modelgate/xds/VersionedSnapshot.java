@@ -24,6 +24,8 @@ final class VersionedSnapshot extends Snapshot {
   static final String LISTENERS = "listeners";
   static final String ROUTES = "routes";
 
+  private static final SnapshotResources<Secret> NO_SECRETS = SnapshotResources.create(List.of(), "none");
+
   private final SnapshotResources<Cluster> clusters;
   private final SnapshotResources<ClusterLoadAssignment> endpoints;
   private final SnapshotResources<Listener> listeners;
@@ -63,7 +65,7 @@ final class VersionedSnapshot extends Snapshot {
 
   @Override
   public SnapshotResources<Secret> secrets() {
-    return SnapshotResources.create(List.of(), "none");
+    return NO_SECRETS;
   }
 
   /**
