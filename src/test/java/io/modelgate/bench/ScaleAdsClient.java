@@ -2,22 +2,17 @@ package io.modelgate.bench;
 
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.HealthStatus;
-import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
-import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One state-of-the-world xDS client of the scale benchmark, speaking ADS the way an Envoy does on
@@ -28,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe: gRPC delivers responses one at a time; requests go out under the object's
  * monitor; subscription state is read under it too.
  */
-final class ScaleAdsClient implements ScaleXdsClient {
+final class ScaleAdsClient extends AdsStreamClient<DiscoveryResponse> {
   /** What a type's subscription holds: names asked for, last version and nonce to ACK with. */
   private static final class Subscription {
     List<String> names = List.of();
@@ -37,40 +32,12 @@ final class ScaleAdsClient implements ScaleXdsClient {
     int responses;
   }
 
-  private final ManagedChannel channel;
-  private final Node node;
   private final StreamObserver<DiscoveryRequest> requests;
   private final Map<String, Subscription> subscriptions = new HashMap<>();
-  private final EdsReceipts eds = new EdsReceipts();
-  private volatile Throwable failure;
 
   ScaleAdsClient(int port, String nodeId, String nodeCluster) {
-    channel = ScaleXdsClient.channel(port);
-    node = Node.newBuilder().setId(nodeId).setCluster(nodeCluster).build();
-    requests =
-        AggregatedDiscoveryServiceGrpc.newStub(channel)
-            .streamAggregatedResources(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(DiscoveryResponse response) {
-                    long arrived = System.nanoTime();
-                    try {
-                      handle(response, arrived);
-                    } catch (IOException | RuntimeException e) {
-                      failure = e;
-                    }
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    failure = t;
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    failure = new IllegalStateException("the control plane ended the stream");
-                  }
-                });
+    super(port, nodeId, nodeCluster);
+    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses());
     synchronized (this) {
       subscribe(CLUSTERS, List.of());
       subscribe(LISTENERS, List.of());
@@ -78,23 +45,8 @@ final class ScaleAdsClient implements ScaleXdsClient {
   }
 
   @Override
-  public void watch(Watch endpoint) {
-    eds.watch(endpoint);
-  }
-
-  @Override
   public synchronized boolean configured() {
     return answered(CLUSTERS) && answered(ENDPOINTS) && answered(LISTENERS) && answered(ROUTES);
-  }
-
-  @Override
-  public OptionalLong firstShowing(long sinceNanos, Watch endpoint, HealthStatus health) {
-    return eds.firstShowing(sinceNanos, endpoint, health);
-  }
-
-  @Override
-  public List<Receipt> receipts() {
-    return eds.all();
   }
 
   @Override
@@ -104,17 +56,13 @@ final class ScaleAdsClient implements ScaleXdsClient {
     return counts;
   }
 
-  @Override
-  public Throwable failure() {
-    return failure;
-  }
-
   private boolean answered(String type) {
     Subscription s = subscriptions.get(type);
     return s != null && s.responses > 0;
   }
 
-  private synchronized void handle(DiscoveryResponse response, long arrived) throws IOException {
+  @Override
+  synchronized void handle(DiscoveryResponse response, long arrived) throws IOException {
     String type = response.getTypeUrl();
     Subscription s = subscriptions.computeIfAbsent(type, t -> new Subscription());
     s.version = response.getVersionInfo();
@@ -168,11 +116,5 @@ final class ScaleAdsClient implements ScaleXdsClient {
             .setVersionInfo(s.version)
             .setResponseNonce(s.nonce)
             .build());
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    channel.shutdownNow();
-    channel.awaitTermination(5, TimeUnit.SECONDS);
   }
 }

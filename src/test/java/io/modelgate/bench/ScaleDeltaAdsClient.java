@@ -2,23 +2,18 @@ package io.modelgate.bench;
 
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
-import io.envoyproxy.envoy.config.core.v3.HealthStatus;
-import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.Resource;
-import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One incremental xDS client of the scale benchmark, speaking delta ADS the way an Envoy with
@@ -38,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Thread-safe: gRPC delivers responses one at a time; requests go out under the object's
  * monitor; the held resources are read under it too.
  */
-final class ScaleDeltaAdsClient implements ScaleXdsClient {
+final class ScaleDeltaAdsClient extends AdsStreamClient<DeltaDiscoveryResponse> {
   /** What the client holds of one type: names subscribed to (none for wildcards), names of the resources held. */
   private static final class Held {
     final Set<String> subscribed = new TreeSet<>();
@@ -46,54 +41,21 @@ final class ScaleDeltaAdsClient implements ScaleXdsClient {
     int responses;
   }
 
-  private final ManagedChannel channel;
-  private final Node node;
   private final StreamObserver<DeltaDiscoveryRequest> requests;
   private final Map<String, Held> held = new HashMap<>();
   /** The EDS clusters among the clusters held, as a CDS response names only those that changed. */
   private final Set<String> edsClusters = new TreeSet<>();
   /** The route configurations each listener held names, for the same reason. */
   private final Map<String, List<String>> routesByListener = new HashMap<>();
-  private final EdsReceipts eds = new EdsReceipts();
   private boolean nodeSent;
-  private volatile Throwable failure;
 
   ScaleDeltaAdsClient(int port, String nodeId, String nodeCluster) {
-    channel = ScaleXdsClient.channel(port);
-    node = Node.newBuilder().setId(nodeId).setCluster(nodeCluster).build();
-    requests =
-        AggregatedDiscoveryServiceGrpc.newStub(channel)
-            .deltaAggregatedResources(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(DeltaDiscoveryResponse response) {
-                    long arrived = System.nanoTime();
-                    try {
-                      handle(response, arrived);
-                    } catch (IOException | RuntimeException e) {
-                      failure = e;
-                    }
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    failure = t;
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    failure = new IllegalStateException("the control plane ended the stream");
-                  }
-                });
+    super(port, nodeId, nodeCluster);
+    requests = AggregatedDiscoveryServiceGrpc.newStub(channel).deltaAggregatedResources(responses());
     synchronized (this) {
       send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(CLUSTERS));
       send(DeltaDiscoveryRequest.newBuilder().setTypeUrl(LISTENERS));
     }
-  }
-
-  @Override
-  public void watch(Watch endpoint) {
-    eds.watch(endpoint);
   }
 
   /** Holds every cluster and listener sent so far and every load assignment and route subscribed to. */
@@ -103,25 +65,10 @@ final class ScaleDeltaAdsClient implements ScaleXdsClient {
   }
 
   @Override
-  public OptionalLong firstShowing(long sinceNanos, Watch endpoint, HealthStatus health) {
-    return eds.firstShowing(sinceNanos, endpoint, health);
-  }
-
-  @Override
-  public List<Receipt> receipts() {
-    return eds.all();
-  }
-
-  @Override
   public synchronized Map<String, Integer> responseCounts() {
     Map<String, Integer> counts = new HashMap<>();
     held.forEach((type, h) -> counts.put(type, h.responses));
     return counts;
-  }
-
-  @Override
-  public Throwable failure() {
-    return failure;
   }
 
   private boolean complete(String type) {
@@ -133,7 +80,8 @@ final class ScaleDeltaAdsClient implements ScaleXdsClient {
     return held.computeIfAbsent(type, t -> new Held());
   }
 
-  private synchronized void handle(DeltaDiscoveryResponse response, long arrived) throws IOException {
+  @Override
+  synchronized void handle(DeltaDiscoveryResponse response, long arrived) throws IOException {
     String type = response.getTypeUrl();
     Held h = held(type);
     h.responses++;
@@ -202,11 +150,5 @@ final class ScaleDeltaAdsClient implements ScaleXdsClient {
       nodeSent = true;
     }
     requests.onNext(request.build());
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    channel.shutdownNow();
-    channel.awaitTermination(5, TimeUnit.SECONDS);
   }
 }
