@@ -93,12 +93,15 @@ public final class ModelgateServer implements AutoCloseable {
   }
 
   /** The ext_proc service of the gateway filter and the server it listens on. */
-  private record Gateway(ExtProcServer server, ExtProcConfig config) implements AutoCloseable {
+  private record Gateway(ExtProcServer server, ExtProcConfig config, Optional<PassiveDetector> passive)
+      implements AutoCloseable {
     static Gateway start(ModelgateConfig config, ReadinessPipeline pipeline) {
       ExtProcConfig settings = config.extProc();
       Optional<PassiveDetector> passive =
           settings.passive()
-              ? Optional.of(new PassiveDetector(pipeline.view(), config.replicas(), pipeline.prober()::reprobe))
+              ? Optional.of(
+                  new PassiveDetector(
+                      pipeline.view(), config.replicas(), pipeline.prober(), config.probe().interval()))
               : Optional.empty();
       ExternalProcessorService service =
           new ExternalProcessorService(
@@ -110,7 +113,7 @@ public final class ModelgateServer implements AutoCloseable {
           settings.listen().getHostString(),
           server.port(),
           settings.envoyAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("that address"));
-      return new Gateway(server, settings);
+      return new Gateway(server, settings, passive);
     }
 
     /** Where Envoy reaches the service: as configured, else the listen host with the bound port. */
@@ -123,6 +126,7 @@ public final class ModelgateServer implements AutoCloseable {
 
     @Override
     public void close() {
+      passive.ifPresent(PassiveDetector::close);
       try {
         server.close();
       } catch (InterruptedException e) {

@@ -19,8 +19,9 @@ import java.util.Optional;
  * @param maxInspectedBytes at most this much of a gRPC request message is read for its model
  * @param maxRequestBytes the largest gRPC request Envoy buffers for the filter (the listener's
  *     buffer limit); larger ones are refused with 413
- * @param passive upstream answers "Servable not found" from a replica the view calls READY make
- *     modelgate re-probe that replica at once
+ * @param passive Envoy's tries to a replica the view calls READY bring its probe forward: one
+ *     answered "Servable not found" re-probes it at once; one that ended without an answer counts
+ *     as its first failed probe and re-probes it
  */
 public record ExtProcConfig(
     boolean enabled,

@@ -18,7 +18,8 @@ import java.util.Optional;
  * {@link ProcessingModes}.
  *
  * <p>Envoy's passive observer (an upstream ext_proc filter in observability mode, see {@link
- * PassiveDetector}) uses the same service: its streams carry only response headers.
+ * PassiveDetector}) uses the same service: each of its streams is one try, carrying its request
+ * and response headers.
  *
  * <p>One bidirectional stream per HTTP request, with its state in its own {@link
  * RequestExchange}. Thread-safe. A stream's handling never throws; a failed message is answered

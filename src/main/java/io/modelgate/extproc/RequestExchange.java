@@ -8,6 +8,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.StreamObserver;
 import io.modelgate.view.HealthViewSource;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -19,7 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One ext_proc stream, which is one HTTP request passing through Envoy: it reads the request
  * headers and, for gRPC, the body; decides once; and answers every other message with a response
- * of the matching kind that changes nothing.
+ * of the matching kind that changes nothing. A stream of Envoy's passive observer (an upstream
+ * filter in observability mode) is one try instead: its request headers and then its response
+ * headers, or an end without them, go to the {@link PassiveDetector}.
  *
  * <p>grpc-java delivers one stream's messages one at a time, so the state here needs no lock.
  * Handling never throws: an unexpected failure is logged, counted, and answered as a
@@ -39,6 +42,9 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private Map<String, String> headers = Map.of();
   private boolean awaitingBody;
   private boolean answeredAll;
+  /** On an observer stream: the try under way, until its response headers arrive. */
+  private Optional<PassiveObservation> observedTry = Optional.empty();
+  private long tryStartedNanos;
 
   RequestExchange(
       StreamObserver<ProcessingResponse> responses,
@@ -78,11 +84,13 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   @Override
   public void onError(Throwable t) {
     noteMissingBody();
+    noteUnansweredTry();
   }
 
   @Override
   public void onCompleted() {
     noteMissingBody();
+    noteUnansweredTry();
     if (!answeredAll) {
       responses.onCompleted();
     }
@@ -91,6 +99,12 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private ProcessingResponse handle(ProcessingRequest request) {
     switch (request.getRequestCase()) {
       case REQUEST_HEADERS:
+        if (observer(request)) {
+          // Envoy neither waits for nor reads an answer in observability mode.
+          observedTry = passive.get().tryStarted(request);
+          tryStartedNanos = System.nanoTime();
+          return null;
+        }
         return onRequestHeaders(request.getRequestHeaders());
       case REQUEST_BODY:
         if (awaitingBody) {
@@ -98,10 +112,11 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
         }
         return ProcessingResponses.passiveAnswer(request);
       case RESPONSE_HEADERS:
-        if (request.getObservabilityMode() && passive.isPresent()) {
-          // The upstream observer: Envoy neither waits for nor reads an answer. Ending the stream
-          // at once frees it instead of leaving it open until Envoy's deferred close.
-          passive.get().observe(request);
+        if (observer(request)) {
+          // Ending the stream at once frees it instead of leaving it open until Envoy's deferred
+          // close.
+          passive.get().answered(request);
+          observedTry = Optional.empty();
           answeredAll = true;
           responses.onCompleted();
           return null;
@@ -110,6 +125,22 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
       default:
         return ProcessingResponses.passiveAnswer(request);
     }
+  }
+
+  /** Whether the message comes from Envoy's passive observer (an upstream filter). */
+  private boolean observer(ProcessingRequest request) {
+    return request.getObservabilityMode() && passive.isPresent();
+  }
+
+  /**
+   * An observer stream that ends before its response headers is a try Envoy gave up on: its
+   * per-try timeout fired or the try was reset (Envoy closes the stream its deferred-close
+   * timeout after the try).
+   */
+  private void noteUnansweredTry() {
+    observedTry.ifPresent(
+        t -> passive.get().unanswered(t, Duration.ofNanos(System.nanoTime() - tryStartedNanos)));
+    observedTry = Optional.empty();
   }
 
   private ProcessingResponse onRequestHeaders(HttpHeaders message) {

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * deadline, so a hung replica costs one timed-out call per key per interval and never delays
  * other replicas. A probe or sink that throws is logged; it never stops the loop.
  */
-public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
+public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
 
   private final Map<ProbeKey, Slot> slots;
@@ -107,17 +107,35 @@ public final class Prober implements ProbeLoopHeartbeat, AutoCloseable {
             this::runRound, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  /**
-   * Probes one key now, out of band, unless a probe of it is already pending.
-   *
-   * @return whether a probe was started (or queued for a permit)
-   * @throws IllegalArgumentException if the key is not configured
-   */
+  @Override
   public boolean reprobe(String replicaId, String model) {
+    return reprobe(slot(replicaId, model));
+  }
+
+  /**
+   * The sink may count the failure as the key's first, and the probe started here confirms or
+   * clears it: a replica that hangs then leaves after one probe timeout instead of waiting for
+   * its next probe and two timeouts. False when a probe is pending already: that one decides.
+   */
+  @Override
+  public boolean failedInTraffic(String replicaId, String model, String reason) {
+    Slot slot = slot(replicaId, model);
+    if (closed) {
+      return false;
+    }
+    sink.failedInTraffic(replicaId, model, reason);
+    return reprobe(slot);
+  }
+
+  private Slot slot(String replicaId, String model) {
     Slot slot = slots.get(new ProbeKey(replicaId, model));
     if (slot == null) {
       throw new IllegalArgumentException("not a probed key: " + replicaId + "/" + model);
     }
+    return slot;
+  }
+
+  private boolean reprobe(Slot slot) {
     // Callers may be inside a gRPC call (the ext_proc service): a probe started in that call's
     // Context would be cancelled with it, and a cancelled probe reads as an unreachable replica.
     Context previous = Context.ROOT.attach();

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * stays, with the reason "available, 1 of 2 answers". A failed probe is not a fact about the
  * model: a READY key stays READY (unchanged, nothing published) until {@code unhealthyThreshold}
  * consecutive probes have failed, then turns UNREACHABLE. From any other state a failed probe
- * turns UNREACHABLE at once.
+ * turns UNREACHABLE at once. A failure seen in traffic ({@link #failedInTraffic}) counts as the
+ * first failure of a READY key and never as any later one, so a probe always has the last word.
  *
  * <p><b>Staleness.</b> An entry expires {@code staleness} after its last answer (Reported or
  * ModelNotFound; failures do not extend it); the key then becomes UNKNOWN "no answer for ...",
@@ -114,6 +115,28 @@ public final class ReadinessCache implements ProbeResultSink {
     writer.execute(() -> apply(key, modelConfig, outcome));
   }
 
+  /**
+   * Counts Envoy's try that got no answer as the first failed probe of a READY key, so that the
+   * probe this triggers (see {@link io.modelgate.probing.Prober#failedInTraffic}) can be the
+   * second and take the key out one probe sooner. Ignored for any other key: one that is not
+   * READY, has failed already, or whose {@code unhealthyThreshold} is 1 (traffic alone never
+   * takes a replica out). Never blocks.
+   */
+  @Override
+  public void failedInTraffic(String replicaId, String model, String reason) {
+    ProbeKey key = new ProbeKey(replicaId, model);
+    writer.execute(
+        () -> {
+          Readiness previous = entries.getIfPresent(key);
+          if (previous != null
+              && previous.state() == ReplicaState.READY
+              && previous.consecutiveFailures() == 0
+              && config.unhealthyThreshold() > 1) {
+            entries.put(key, afterFailure(previous, reason));
+          }
+        });
+  }
+
   /** Runs pending expiry now; for tests that move the ticker by hand. */
   void cleanUp() {
     entries.cleanUp();
@@ -134,7 +157,8 @@ public final class ReadinessCache implements ProbeResultSink {
       String reason = "model not found: " + notFound.message();
       next = afterAnswer(previous, new Assessment(ReplicaState.NOT_READY, new TreeSet<>(), reason));
     } else {
-      next = afterFailure(previous, (ProbeOutcome.Failed) outcome);
+      ProbeOutcome.Failed failure = (ProbeOutcome.Failed) outcome;
+      next = afterFailure(previous, failure.kind() + ": " + failure.message());
     }
     entries.put(key, next);
     if (previous == null || !next.sameHealth(previous)) {
@@ -166,7 +190,7 @@ public final class ReadinessCache implements ProbeResultSink {
         OptionalLong.of(ticker.read()));
   }
 
-  private Readiness afterFailure(Readiness previous, ProbeOutcome.Failed failure) {
+  private Readiness afterFailure(Readiness previous, String reason) {
     int failures = (previous == null ? 0 : previous.consecutiveFailures()) + 1;
     if (previous != null
         && previous.state() == ReplicaState.READY
@@ -183,7 +207,7 @@ public final class ReadinessCache implements ProbeResultSink {
     return new Readiness(
         ReplicaState.UNREACHABLE,
         new TreeSet<>(),
-        failure.kind() + ": " + failure.message(),
+        reason,
         since(previous, ReplicaState.UNREACHABLE),
         0,
         failures,

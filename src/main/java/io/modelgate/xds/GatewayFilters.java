@@ -19,6 +19,7 @@ import io.modelgate.config.ExtProcConfig;
 import io.modelgate.extproc.PassiveObservation;
 import io.modelgate.extproc.ProcessingModes;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -35,16 +36,25 @@ final class GatewayFilters {
   static final String EXTPROC_CLUSTER = "modelgate/extproc";
   private static final String EXT_PROC = "envoy.filters.http.ext_proc";
 
-  /** The passive observer sends only response headers, without waiting for an answer. */
-  private static final ProcessingMode OBSERVE_RESPONSE_HEADERS =
+  /**
+   * The passive observer sends each try's request and response headers, without waiting for an
+   * answer: a try with request headers and no response headers is one Envoy gave up on.
+   */
+  private static final ProcessingMode OBSERVE_HEADERS =
       ProcessingMode.newBuilder()
-          .setRequestHeaderMode(HeaderSendMode.SKIP)
+          .setRequestHeaderMode(HeaderSendMode.SEND)
           .setResponseHeaderMode(HeaderSendMode.SEND)
           .setRequestBodyMode(BodySendMode.NONE)
           .setResponseBodyMode(BodySendMode.NONE)
           .setRequestTrailerMode(HeaderSendMode.SKIP)
           .setResponseTrailerMode(HeaderSendMode.SKIP)
           .build();
+
+  /**
+   * Long enough for the last message of a finished try to be sent before its stream closes (at
+   * 1 ms Envoy sometimes dropped it), short against the per-try timeout.
+   */
+  private static final Duration OBSERVER_CLOSE_DELAY = Duration.ofMillis(100);
 
   private final ExtProcConfig config;
   private final InetSocketAddress service;
@@ -81,8 +91,12 @@ final class GatewayFilters {
             .setGrpcService(grpcService())
             .setFailureModeAllow(true)
             .setObservabilityMode(true)
-            .setProcessingMode(OBSERVE_RESPONSE_HEADERS)
+            .setProcessingMode(OBSERVE_HEADERS)
+            .addAllRequestAttributes(PassiveObservation.ATTRIBUTES)
             .addAllResponseAttributes(PassiveObservation.ATTRIBUTES)
+            // A try that times out ends its observer stream this long after the per-try
+            // timeout; Envoy's default, 5 s, would make the signal too late to matter.
+            .setDeferredCloseTimeout(EnvoyResources.durationOf(OBSERVER_CLOSE_DELAY))
             .setStatPrefix("modelgate_passive")
             .build();
     return List.of(

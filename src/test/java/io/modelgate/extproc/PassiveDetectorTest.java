@@ -4,6 +4,7 @@ import static io.modelgate.extproc.Views.complete;
 import static io.modelgate.extproc.Views.model;
 import static io.modelgate.extproc.Views.replica;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
@@ -15,13 +16,16 @@ import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
+import io.modelgate.probing.OutOfBandProbes;
 import io.modelgate.readiness.ReplicaState;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -32,9 +36,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Passive detection over a real gRPC channel, the test playing Envoy's upstream observer: response
- * headers in observability mode, with the cluster name and the upstream address as Envoy sends
- * them.
+ * Passive detection over a real gRPC channel, the test playing Envoy's upstream observer: one
+ * stream per try, with its request headers and then its response headers (or an end without
+ * them) in observability mode, and the cluster name and upstream address as Envoy sends them.
  */
 class PassiveDetectorTest {
   private static final String R0_GRPC = "127.0.0.1:18500";
@@ -53,6 +57,7 @@ class PassiveDetectorTest {
                   replica("r0", ReplicaState.READY, "version 1 AVAILABLE", 1L),
                   replica("r1", ReplicaState.LOADING, "version 1 LOADING"))));
   private final List<String> reprobed = new CopyOnWriteArrayList<>();
+  private final List<String> failedInTraffic = new CopyOnWriteArrayList<>();
   private boolean probePending;
   private PassiveDetector detector;
   private ExtProcServer server;
@@ -60,14 +65,25 @@ class PassiveDetectorTest {
 
   @BeforeEach
   void start() {
-    detector =
-        new PassiveDetector(
-            views,
-            REPLICAS,
-            (replica, model) -> {
-              reprobed.add(replica + "/" + model);
-              return !probePending;
-            });
+    start(Duration.ZERO);
+  }
+
+  private void start(Duration minGap) {
+    OutOfBandProbes probes =
+        new OutOfBandProbes() {
+          @Override
+          public boolean reprobe(String replicaId, String model) {
+            reprobed.add(replicaId + "/" + model);
+            return !probePending;
+          }
+
+          @Override
+          public boolean failedInTraffic(String replicaId, String model, String reason) {
+            failedInTraffic.add(replicaId + "/" + model + ": " + reason);
+            return reprobe(replicaId, model);
+          }
+        };
+    detector = new PassiveDetector(views, REPLICAS, probes, minGap);
     server =
         ExtProcServer.start(
             new InetSocketAddress("127.0.0.1", 0),
@@ -120,6 +136,44 @@ class PassiveDetectorTest {
   }
 
   @Test
+  void aTryThatEndsWithoutAnswerCountsAsAFailureInTrafficAndIsReprobed() throws Exception {
+    giveUp("modelgate/resnet/grpc", R0_GRPC, Duration.ofMillis(150), /* reset= */ true);
+    assertThat(failedInTraffic).singleElement().asString()
+        .startsWith("r0/resnet: a request ended without an answer after ")
+        .endsWith(" ms");
+    assertThat(reprobed).containsExactly("r0/resnet");
+    assertThat(detector.reprobes()).isEqualTo(1);
+  }
+
+  @Test
+  void aTryHalfClosedWithoutAnswerCountsTooButNotOnAReplicaAlreadyOut() throws Exception {
+    giveUp("modelgate/resnet/rest", R0_REST, Duration.ZERO, /* reset= */ false);
+    giveUp("modelgate/resnet/rest", R1_REST, Duration.ZERO, /* reset= */ false);
+    assertThat(failedInTraffic).singleElement().asString().startsWith("r0/resnet: ");
+  }
+
+  @Test
+  void trafficBringsAKeysProbeForwardAtMostOncePerInterval() throws Exception {
+    stop();
+    start(Duration.ofMinutes(1));
+    observe("modelgate/resnet/rest", R0_REST, ":status", "404");
+    giveUp("modelgate/resnet/rest", R0_REST, Duration.ofMillis(100), /* reset= */ true);
+    observe("modelgate/resnet/grpc", R0_GRPC, ":status", "200", "grpc-status", "5");
+    assertThat(reprobed).containsExactly("r0/resnet");
+    assertThat(failedInTraffic).isEmpty();
+    assertThat(detector.observed()).isEqualTo(3);
+  }
+
+  @Test
+  void aClosedDetectorTakesStreamsCutByShutdownForNothing() throws Exception {
+    detector.close();
+    giveUp("modelgate/resnet/rest", R0_REST, Duration.ofMillis(100), /* reset= */ true);
+    observe("modelgate/resnet/rest", R0_REST, ":status", "404");
+    assertThat(failedInTraffic).isEmpty();
+    assertThat(reprobed).isEmpty();
+  }
+
+  @Test
   void aBurstWhileAProbeIsPendingCountsOneReprobe() throws Exception {
     observe("modelgate/resnet/rest", R0_REST, ":status", "404");
     probePending = true;
@@ -128,48 +182,78 @@ class PassiveDetectorTest {
     assertThat(detector.reprobes()).isEqualTo(1);
   }
 
-  /** Sends one observation and waits for the service to end the stream, as it does at once. */
+  /** One try as Envoy's observer reports it: request headers, then response headers. */
   private void observe(String cluster, String upstreamAddress, String... headers) throws Exception {
+    Try attempt = new Try(cluster, upstreamAddress);
     HeaderMap.Builder map = HeaderMap.newBuilder();
     for (int i = 0; i < headers.length; i += 2) {
       map.addHeaders(
           HeaderValue.newBuilder().setKey(headers[i]).setRawValue(ByteString.copyFromUtf8(headers[i + 1])));
     }
-    Struct attributes =
-        Struct.newBuilder()
-            .putFields("xds.cluster_name", Value.newBuilder().setStringValue(cluster).build())
-            .putFields("upstream.address", Value.newBuilder().setStringValue(upstreamAddress).build())
-            .build();
-    CountDownLatch ended = new CountDownLatch(1);
-    List<ProcessingResponse> answers = new CopyOnWriteArrayList<>();
-    StreamObserver<ProcessingRequest> stream =
-        ExternalProcessorGrpc.newStub(channel)
-            .withDeadlineAfter(5, TimeUnit.SECONDS)
-            .process(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(ProcessingResponse response) {
-                    answers.add(response);
-                  }
+    attempt.stream.onNext(attempt.message().setResponseHeaders(HttpHeaders.newBuilder().setHeaders(map)).build());
+    assertThat(attempt.ended.await(5, TimeUnit.SECONDS)).as("the service ends an observer's stream").isTrue();
+    assertThat(attempt.answers).as("Envoy reads no answer in observability mode").isEmpty();
+    attempt.stream.onCompleted();
+  }
 
-                  @Override
-                  public void onError(Throwable t) {
-                    ended.countDown();
-                  }
+  /**
+   * One try Envoy gave up on: request headers, then {@code after} later the end of the observer
+   * stream with no response headers, as a half-close or a reset.
+   */
+  private void giveUp(String cluster, String upstreamAddress, Duration after, boolean reset)
+      throws Exception {
+    long observedBefore = detector.observed();
+    Try attempt = new Try(cluster, upstreamAddress);
+    Thread.sleep(after.toMillis());
+    if (reset) {
+      attempt.stream.onError(Status.CANCELLED.asRuntimeException());
+    } else {
+      attempt.stream.onCompleted();
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> detector.observed() > observedBefore);
+    assertThat(attempt.answers).as("Envoy reads no answer in observability mode").isEmpty();
+  }
 
-                  @Override
-                  public void onCompleted() {
-                    ended.countDown();
-                  }
-                });
-    stream.onNext(
-        ProcessingRequest.newBuilder()
-            .setObservabilityMode(true)
-            .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(map))
-            .putAttributes("envoy.filters.http.ext_proc", attributes)
-            .build());
-    assertThat(ended.await(5, TimeUnit.SECONDS)).as("the service ends an observer's stream").isTrue();
-    assertThat(answers).as("Envoy reads no answer in observability mode").isEmpty();
-    stream.onCompleted();
+  /** An observer stream that has sent its request headers. */
+  private final class Try {
+    final CountDownLatch ended = new CountDownLatch(1);
+    final List<ProcessingResponse> answers = new CopyOnWriteArrayList<>();
+    final Struct attributes;
+    final StreamObserver<ProcessingRequest> stream;
+
+    Try(String cluster, String upstreamAddress) {
+      attributes =
+          Struct.newBuilder()
+              .putFields("xds.cluster_name", Value.newBuilder().setStringValue(cluster).build())
+              .putFields("upstream.address", Value.newBuilder().setStringValue(upstreamAddress).build())
+              .build();
+      stream =
+          ExternalProcessorGrpc.newStub(channel)
+              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .process(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(ProcessingResponse response) {
+                      answers.add(response);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                      ended.countDown();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      ended.countDown();
+                    }
+                  });
+      stream.onNext(message().setRequestHeaders(HttpHeaders.newBuilder().setEndOfStream(true)).build());
+    }
+
+    ProcessingRequest.Builder message() {
+      return ProcessingRequest.newBuilder()
+          .setObservabilityMode(true)
+          .putAttributes("envoy.filters.http.ext_proc", attributes);
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.modelgate.probing;
 
 import static io.modelgate.probing.GrpcStatusPeer.version;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.modelgate.config.ModelConfig;
@@ -32,6 +33,7 @@ class ProberTest {
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
   private final ModelStatusProbes probes = new ModelStatusProbes(Duration.ofSeconds(10));
   private final Queue<Result> results = new ConcurrentLinkedQueue<>();
+  private final Queue<String> trafficFailures = new ConcurrentLinkedQueue<>();
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   @AfterEach
@@ -143,6 +145,32 @@ class ProberTest {
     assertThat(prober.reprobe("r1", "resnet")).isTrue();
     await().until(() -> peer.heldCount() == 1);
     assertThat(peer.requests()).hasSize(2);
+  }
+
+  @Test
+  void aFailureSeenInTrafficReachesTheSinkAndStartsAProbeUnlessOneIsPending() throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.hold("resnet", version(1, State.AVAILABLE));
+    Prober prober =
+        prober(
+            List.of(peer.replica("r1")),
+            List.of("resnet"),
+            config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
+    String reason = "a request ended without an answer after 600 ms";
+
+    assertThat(prober.failedInTraffic("r1", "resnet", reason)).isTrue();
+    assertThat(trafficFailures).containsExactly("r1/resnet: " + reason);
+    await().until(() -> peer.heldCount() == 1);
+    assertThat(prober.failedInTraffic("r1", "resnet", reason)).as("the pending probe decides").isFalse();
+    assertThat(trafficFailures).hasSize(2);
+    peer.releaseHeld();
+    await().until(() -> results.size() == 1);
+
+    prober.close();
+    assertThat(prober.failedInTraffic("r1", "resnet", reason)).isFalse();
+    assertThat(trafficFailures).as("nothing after close").hasSize(2);
+    assertThatThrownBy(() -> prober.failedInTraffic("r9", "resnet", reason))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -324,8 +352,17 @@ class ProberTest {
             models.stream().map(ModelConfig::any).toList(),
             config,
             opener::open,
-            (replica, model, outcome) ->
-                results.add(new Result(replica, model, outcome, System.nanoTime())),
+            new ProbeResultSink() {
+              @Override
+              public void accept(String replica, String model, ProbeOutcome outcome) {
+                results.add(new Result(replica, model, outcome, System.nanoTime()));
+              }
+
+              @Override
+              public void failedInTraffic(String replica, String model, String reason) {
+                trafficFailures.add(replica + "/" + model + ": " + reason);
+              }
+            },
             scheduler,
             CLOCK);
     toClose.add(0, prober);

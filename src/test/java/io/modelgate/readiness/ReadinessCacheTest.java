@@ -135,6 +135,52 @@ class ReadinessCacheTest {
   }
 
   @Test
+  void aFailureSeenInTrafficCountsAsTheFirstSoOneFailedProbeTakesTheKeyOut() {
+    cache = cache(ModelConfig.any("resnet"), 1, 2);
+    feed(reported(v(1, VersionState.AVAILABLE)));
+    int reportsWhenReady = reports.size();
+
+    failInTraffic();
+    assertThat(reports).as("still READY: traffic alone never takes a key out").hasSize(reportsWhenReady);
+    feed(TIMEOUT);
+
+    assertLast(ReplicaState.UNREACHABLE, "TIMEOUT: no answer within 500 ms");
+  }
+
+  @Test
+  void failuresSeenInTrafficNeverCountTwiceNorAfterAFailedProbe() {
+    cache = cache(ModelConfig.any("resnet"), 1, 3);
+    feed(reported(v(1, VersionState.AVAILABLE)));
+    failInTraffic();
+    failInTraffic();
+    feed(TIMEOUT);
+    assertLast(ReplicaState.READY, "version 1 AVAILABLE");
+
+    feed(reported(v(1, VersionState.AVAILABLE)));
+    feed(TIMEOUT);
+    failInTraffic();
+    feed(TIMEOUT);
+    assertLast(ReplicaState.READY, "version 1 AVAILABLE");
+    feed(TIMEOUT);
+    assertLast(ReplicaState.UNREACHABLE, "TIMEOUT: no answer within 500 ms");
+  }
+
+  @Test
+  void aFailureSeenInTrafficIsIgnoredWithAThresholdOfOneAndForKeysNotReady() {
+    feed(reported(v(1, VersionState.AVAILABLE)));
+    failInTraffic();
+    assertLast(ReplicaState.READY, "version 1 AVAILABLE");
+
+    cache = cache(ModelConfig.any("resnet"), 1, 2);
+    feed(reported(v(1, VersionState.LOADING)));
+    failInTraffic();
+    assertLast(ReplicaState.LOADING, "version 1 LOADING");
+    feed(reported(v(1, VersionState.AVAILABLE)));
+    feed(TIMEOUT);
+    assertLast(ReplicaState.READY, "version 1 AVAILABLE");
+  }
+
+  @Test
   void replicasOwnNotAvailableAnswerLeavesReadyAtOnce() {
     cache = cache(ModelConfig.any("resnet"), 3, 3);
     feed(reported(v(1, VersionState.AVAILABLE)));
@@ -376,6 +422,11 @@ class ReadinessCacheTest {
 
   private void feed(ProbeOutcome outcome) {
     cache.accept("r1", "resnet", outcome);
+    writer.runAll();
+  }
+
+  private void failInTraffic() {
+    cache.failedInTraffic("r1", "resnet", "a request ended without an answer after 600 ms");
     writer.runAll();
   }
 

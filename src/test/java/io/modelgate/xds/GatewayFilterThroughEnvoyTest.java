@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The gateway filter with a real Envoy configured by modelgate: clients that send no routing
- * header, models loaded nowhere, a replica that loses a model between probes, and the ext_proc
- * service going away.
+ * header, models loaded nowhere, a replica that loses a model or hangs between probes, and the
+ * ext_proc service going away.
  */
 class GatewayFilterThroughEnvoyTest {
   private static final String MODEL = "m";
@@ -119,6 +119,41 @@ class GatewayFilterThroughEnvoyTest {
       assertThat(outMillis).as("well before the next probe round").isLessThan(3_000);
       assertThat(failedTries).as("tries that hit r0 after the drop").isBetween(1L, 40L);
       assertThat(retries() - retriesBefore).as("no try hits r0 once it is out").isEqualTo(failedTries);
+    }
+  }
+
+  @Test
+  void aReplicaThatHangsLeavesAfterOneTimedOutTryAndOneProbeTimeout() throws Exception {
+    // Probes every 10 s: without the timed-out try, r0 would stay routed until the next round.
+    ProbeConfig slow =
+        new ProbeConfig(
+            Duration.ofSeconds(10), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(30), 16, 0.0, Duration.ofSeconds(5));
+    rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
+    awaitRoutable(MODEL, "r0", true);
+    awaitRoutable(MODEL, "r1", true);
+
+    try (TrafficLoop traffic =
+        new TrafficLoop(
+            100_000,
+            Duration.ofSeconds(30),
+            () -> rig.client().restPredict(MODEL),
+            () -> rig.client().plainGrpc(Method.PREDICT, MODEL))) {
+      await().until(() -> traffic.answeredBy().getOrDefault("r0", 0L) > 20);
+      long hung = System.nanoTime();
+      rig.replica("r0").hang(true);
+
+      awaitRoutable(MODEL, "r0", false);
+      long outMillis = (System.nanoTime() - hung) / 1_000_000;
+      int countAtOut = traffic.count();
+      await().until(() -> traffic.count() > countAtOut + 100);
+      traffic.close();
+
+      System.out.printf("passive detection: hung r0 out of routing %d ms after the hang%n", outMillis);
+      assertThat(traffic.failures()).as("timed-out tries are retried on r1").isEmpty();
+      // A 500 ms per-try timeout, the observer's 100 ms close delay, one 500 ms probe timeout.
+      assertThat(outMillis).as("well before the next probe round").isLessThan(2_500);
+      assertThat(rig.controlPlane().view().current().models().get(MODEL).replicas().get("r0").reason())
+          .startsWith("TIMEOUT: ");
     }
   }
 
