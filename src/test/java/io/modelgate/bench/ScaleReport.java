@@ -121,8 +121,10 @@ record ScaleReport(String markdown) {
       double keys = (double) replicas * models;
       md.append("## Setup\n\n");
       md.append(String.format(Locale.ROOT,
-          "- Replicas: one `modelgate simulate --replicas %d` process (-Xmx2g), every replica its own gRPC (Netty) "
-              + "and REST server on loopback, models m0..m%d version 1 AVAILABLE on all.%n", replicas, models - 1));
+          "- Replicas: one `modelgate simulate --replicas %d` process (-Xmx2g) under `nice -n 10` (it stands in for "
+              + "machines that are not modelgate's, so it yields the cores when modelgate wants them), every replica "
+              + "its own gRPC (Netty) and REST server on loopback, models m0..m%d version 1 AVAILABLE on all.%n",
+          replicas, models - 1));
       md.append(String.format(Locale.ROOT,
           "- modelgate: `java -Xmx%s -jar target/modelgate.jar control-plane` in its own process (JVM default GC, G1), "
               + "gRPC probes, ext_proc gateway enabled (the default), node group `all`; %s.%n",

@@ -47,8 +47,10 @@ final class SimulatorProcess implements AutoCloseable {
 
   /** Starts the simulator and waits until it has printed every replica and its control URL. */
   static SimulatorProcess start(int replicaCount, List<String> models, String heap, Path log) throws IOException {
+    // The replicas stand in for 1,000 machines that are not modelgate's: at a lower CPU priority
+    // they yield this machine's two cores whenever modelgate's threads want them.
     List<String> command = new ArrayList<>(List.of(
-        XdsScaleBenchmark.javaBinary(), "-Xmx" + heap, "-jar", "target/modelgate.jar", "simulate",
+        "nice", "-n", "10", XdsScaleBenchmark.javaBinary(), "-Xmx" + heap, "-jar", "target/modelgate.jar", "simulate",
         "--replicas", String.valueOf(replicaCount), "--base-port", "0", "--control-port", "0"));
     for (String model : models) {
       command.add("--model");
