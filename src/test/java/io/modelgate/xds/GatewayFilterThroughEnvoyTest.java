@@ -86,21 +86,7 @@ class GatewayFilterThroughEnvoyTest {
 
   @Test
   void aReplicaThatLosesTheModelBetweenProbesIsReprobedOnItsFirstFailure() throws Exception {
-    // Probes every 10 s: only passive detection can take r0 out within the test's bounds.
-    ProbeConfig slow =
-        new ProbeConfig(
-            Duration.ofSeconds(10), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(30), 16, 0.0, Duration.ofSeconds(5));
-    rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
-    awaitRoutable(MODEL, "r0", true);
-    awaitRoutable(MODEL, "r1", true);
-
-    try (TrafficLoop traffic =
-        new TrafficLoop(
-            100_000,
-            Duration.ofSeconds(30),
-            () -> rig.client().restPredict(MODEL),
-            () -> rig.client().plainGrpc(Method.PREDICT, MODEL))) {
-      await().until(() -> traffic.answeredBy().getOrDefault("r0", 0L) > 20);
+    try (TrafficLoop traffic = trafficThroughBothReplicasProbedRarely()) {
       long retriesBefore = retries();
       long dropped = System.nanoTime();
       rig.replica("r0").dropModel(MODEL);
@@ -124,21 +110,7 @@ class GatewayFilterThroughEnvoyTest {
 
   @Test
   void aReplicaThatHangsLeavesAfterOneTimedOutTryAndOneProbeTimeout() throws Exception {
-    // Probes every 10 s: without the timed-out try, r0 would stay routed until the next round.
-    ProbeConfig slow =
-        new ProbeConfig(
-            Duration.ofSeconds(10), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(30), 16, 0.0, Duration.ofSeconds(5));
-    rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
-    awaitRoutable(MODEL, "r0", true);
-    awaitRoutable(MODEL, "r1", true);
-
-    try (TrafficLoop traffic =
-        new TrafficLoop(
-            100_000,
-            Duration.ofSeconds(30),
-            () -> rig.client().restPredict(MODEL),
-            () -> rig.client().plainGrpc(Method.PREDICT, MODEL))) {
-      await().until(() -> traffic.answeredBy().getOrDefault("r0", 0L) > 20);
+    try (TrafficLoop traffic = trafficThroughBothReplicasProbedRarely()) {
       long hung = System.nanoTime();
       rig.replica("r0").hang(true);
 
@@ -210,6 +182,32 @@ class GatewayFilterThroughEnvoyTest {
   private static ExtProcConfig withMaxRequestBytes(ExtProcConfig c, int bytes) {
     return new ExtProcConfig(
         c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), c.maxInspectedBytes(), bytes, c.passive());
+  }
+
+  /**
+   * Two replicas with the model, probed every 10 s (so within a test's bounds only passive
+   * detection can take one out), and REST and gRPC traffic that has reached r0.
+   */
+  private TrafficLoop trafficThroughBothReplicasProbedRarely() throws InterruptedException {
+    ProbeConfig slow =
+        new ProbeConfig(
+            Duration.ofSeconds(10), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(30), 16, 0.0, Duration.ofSeconds(5));
+    rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
+    awaitRoutable(MODEL, "r0", true);
+    awaitRoutable(MODEL, "r1", true);
+    TrafficLoop traffic =
+        new TrafficLoop(
+            100_000,
+            Duration.ofSeconds(30),
+            () -> rig.client().restPredict(MODEL),
+            () -> rig.client().plainGrpc(Method.PREDICT, MODEL));
+    try {
+      await().until(() -> traffic.answeredBy().getOrDefault("r0", 0L) > 20);
+    } catch (RuntimeException e) {
+      traffic.close();
+      throw e;
+    }
+    return traffic;
   }
 
   private long retries() {
