@@ -103,12 +103,7 @@ class ProberTest {
   @Test
   void pendingKeyIsSkippedInLaterRoundsNotQueued() throws Exception {
     GrpcStatusPeer peer = peer();
-    peer.hold("resnet", version(1, State.AVAILABLE));
-    Prober prober =
-        prober(
-            List.of(peer.replica("r1")),
-            List.of("resnet"),
-            config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
+    Prober prober = proberOfOneHeldKey(peer);
 
     prober.runRound();
     await().until(() -> peer.heldCount() == 1);
@@ -129,12 +124,7 @@ class ProberTest {
   @Test
   void reprobeStartsAnImmediateProbeUnlessOneIsPending() throws Exception {
     GrpcStatusPeer peer = peer();
-    peer.hold("resnet", version(1, State.AVAILABLE));
-    Prober prober =
-        prober(
-            List.of(peer.replica("r1")),
-            List.of("resnet"),
-            config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
+    Prober prober = proberOfOneHeldKey(peer);
 
     assertThat(prober.reprobe("r1", "resnet")).isTrue();
     await().until(() -> peer.heldCount() == 1);
@@ -150,12 +140,7 @@ class ProberTest {
   @Test
   void aFailureSeenInTrafficReachesTheSinkAndStartsAProbeUnlessOneIsPending() throws Exception {
     GrpcStatusPeer peer = peer();
-    peer.hold("resnet", version(1, State.AVAILABLE));
-    Prober prober =
-        prober(
-            List.of(peer.replica("r1")),
-            List.of("resnet"),
-            config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
+    Prober prober = proberOfOneHeldKey(peer);
     String reason = "a request ended without an answer after 600 ms";
 
     assertThat(prober.failedInTraffic("r1", "resnet", reason)).isTrue();
@@ -176,12 +161,7 @@ class ProberTest {
   @Test
   void reprobeFromInsideAGrpcCallSurvivesThatCallEnding() throws Exception {
     GrpcStatusPeer peer = peer();
-    peer.hold("resnet", version(1, State.AVAILABLE));
-    Prober prober =
-        prober(
-            List.of(peer.replica("r1")),
-            List.of("resnet"),
-            config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
+    Prober prober = proberOfOneHeldKey(peer);
 
     // As the ext_proc service calls it: inside a server call whose Context ends with the call.
     io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
@@ -315,12 +295,7 @@ class ProberTest {
   @Test
   void outcomesAfterCloseAreDropped() throws Exception {
     GrpcStatusPeer peer = peer();
-    peer.hold("resnet", version(1, State.AVAILABLE));
-    Prober prober =
-        prober(
-            List.of(peer.replica("r1")),
-            List.of("resnet"),
-            config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
+    Prober prober = proberOfOneHeldKey(peer);
     prober.runRound();
     await().until(() -> peer.heldCount() == 1);
 
@@ -335,6 +310,13 @@ class ProberTest {
     GrpcStatusPeer peer = GrpcStatusPeer.start();
     toClose.add(peer);
     return peer;
+  }
+
+  /** Probes r1/resnet only in rounds run by hand; the peer holds its answer until released. */
+  private Prober proberOfOneHeldKey(GrpcStatusPeer peer) {
+    peer.hold("resnet", version(1, State.AVAILABLE));
+    return prober(
+        List.of(peer.replica("r1")), List.of("resnet"), config(LONG_INTERVAL, Duration.ofSeconds(10), 4));
   }
 
   private Prober prober(List<ReplicaConfig> replicas, List<String> models, ProbeConfig config) {
