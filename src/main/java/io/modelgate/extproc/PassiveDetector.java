@@ -62,17 +62,15 @@ public final class PassiveDetector implements AutoCloseable {
   }
 
   /** A try got its response headers. */
-  void answered(ProcessingRequest responseHeaders) {
+  void answered(PassiveObservation started, ProcessingRequest responseHeaders) {
     observed.increment();
-    Optional<PassiveObservation> notFound =
-        PassiveObservation.of(responseHeaders, replicas)
-            .filter(PassiveObservation::servableNotFound)
-            .filter(this::actNow);
-    if (notFound.isPresent() && react(notFound.get(), probes::reprobe)) {
+    if (PassiveObservation.servableNotFound(responseHeaders)
+        && actNow(started)
+        && react(started, probes::reprobe)) {
       log.info(
           "model={} replica={} answered Servable not found while READY: re-probing now",
-          notFound.get().model(),
-          notFound.get().replicaId());
+          started.model(),
+          started.replicaId());
     }
   }
 
@@ -93,7 +91,7 @@ public final class PassiveDetector implements AutoCloseable {
         probing ? ", re-probing now" : "");
   }
 
-  /** Tries observed since start: answered or not. */
+  /** Tries to modelgate's replicas observed since start: answered or not. */
   public long observed() {
     return observed.sum();
   }

@@ -8,25 +8,23 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One upstream answer as Envoy's passive observer (an upstream ext_proc filter in observability
- * mode) reports it: which replica answered, for which model, and whether the answer was TF
- * Serving's "Servable not found" (REST 404, or gRPC NOT_FOUND, which TF Serving sends
- * trailers-only, so {@code grpc-status} is among the response headers).
+ * One try as Envoy's passive observer (an upstream ext_proc filter in observability mode) reports
+ * it with the try's request headers: which replica it went to, for which model.
  *
  * <p>The replica is found from the upstream address Envoy reports ({@code ip:port}, the address
  * modelgate put into EDS); the model from the cluster name ({@code modelgate/<model>/...}).
  * Immutable.
  */
-public record PassiveObservation(String replicaId, String model, boolean servableNotFound) {
+public record PassiveObservation(String replicaId, String model) {
   private static final String CLUSTER = "xds.cluster_name";
   private static final String UPSTREAM_ADDRESS = "upstream.address";
 
-  /** The attributes the observer filter must ask Envoy for ({@code response_attributes}). */
+  /** The attributes the observer filter must ask Envoy for ({@code request_attributes}). */
   public static final List<String> ATTRIBUTES = List.of(CLUSTER, UPSTREAM_ADDRESS);
   private static final String EXT_PROC_NAMESPACE = "envoy.filters.http.ext_proc";
   private static final String CLUSTER_PREFIX = "modelgate/";
 
-  /** The observation in {@code request}, or empty when it is not one of modelgate's clusters. */
+  /** The try {@code request} starts, or empty when it is not to one of modelgate's replicas. */
   static Optional<PassiveObservation> of(ProcessingRequest request, ReplicaIndex replicas) {
     Struct attributes = request.getAttributesOrDefault(EXT_PROC_NAMESPACE, Struct.getDefaultInstance());
     Optional<String> model = model(text(attributes, CLUSTER));
@@ -35,11 +33,15 @@ public record PassiveObservation(String replicaId, String model, boolean servabl
     if (model.isEmpty() || replica.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new PassiveObservation(replica.get(), model.get(), servableNotFound(request)));
+    return Optional.of(new PassiveObservation(replica.get(), model.get()));
   }
 
-  private static boolean servableNotFound(ProcessingRequest request) {
-    Map<String, String> headers = RequestExchange.headerMap(request.getResponseHeaders());
+  /**
+   * Whether a try's response headers are TF Serving's "Servable not found": REST 404, or gRPC
+   * NOT_FOUND, which TF Serving sends trailers-only, so {@code grpc-status} is among them.
+   */
+  static boolean servableNotFound(ProcessingRequest responseHeaders) {
+    Map<String, String> headers = RequestExchange.headerMap(responseHeaders.getResponseHeaders());
     return "404".equals(headers.get(":status")) || "5".equals(headers.get("grpc-status"));
   }
 

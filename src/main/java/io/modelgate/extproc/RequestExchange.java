@@ -115,7 +115,7 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
         if (observer(request)) {
           // Ending the stream at once frees it instead of leaving it open until Envoy's deferred
           // close.
-          passive.get().answered(request);
+          observedTry.ifPresent(t -> passive.get().answered(t, request));
           observedTry = Optional.empty();
           answeredAll = true;
           responses.onCompleted();

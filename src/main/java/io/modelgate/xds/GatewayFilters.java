@@ -93,7 +93,6 @@ final class GatewayFilters {
             .setObservabilityMode(true)
             .setProcessingMode(OBSERVE_HEADERS)
             .addAllRequestAttributes(PassiveObservation.ATTRIBUTES)
-            .addAllResponseAttributes(PassiveObservation.ATTRIBUTES)
             // A try that times out ends its observer stream this long after the per-try
             // timeout; Envoy's default, 5 s, would make the signal too late to matter.
             .setDeferredCloseTimeout(EnvoyResources.durationOf(OBSERVER_CLOSE_DELAY))

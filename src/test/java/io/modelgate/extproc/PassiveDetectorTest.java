@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Passive detection over a real gRPC channel, the test playing Envoy's upstream observer: one
  * stream per try, with its request headers and then its response headers (or an end without
- * them) in observability mode, and the cluster name and upstream address as Envoy sends them.
+ * them) in observability mode, and the cluster name and upstream address with the request headers
+ * as Envoy sends them.
  */
 class PassiveDetectorTest {
   private static final String R0_GRPC = "127.0.0.1:18500";
@@ -190,7 +191,11 @@ class PassiveDetectorTest {
       map.addHeaders(
           HeaderValue.newBuilder().setKey(headers[i]).setRawValue(ByteString.copyFromUtf8(headers[i + 1])));
     }
-    attempt.stream.onNext(attempt.message().setResponseHeaders(HttpHeaders.newBuilder().setHeaders(map)).build());
+    attempt.stream.onNext(
+        ProcessingRequest.newBuilder()
+            .setObservabilityMode(true)
+            .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(map))
+            .build());
     assertThat(attempt.ended.await(5, TimeUnit.SECONDS)).as("the service ends an observer's stream").isTrue();
     assertThat(attempt.answers).as("Envoy reads no answer in observability mode").isEmpty();
     attempt.stream.onCompleted();
@@ -218,11 +223,10 @@ class PassiveDetectorTest {
   private final class Try {
     final CountDownLatch ended = new CountDownLatch(1);
     final List<ProcessingResponse> answers = new CopyOnWriteArrayList<>();
-    final Struct attributes;
     final StreamObserver<ProcessingRequest> stream;
 
     Try(String cluster, String upstreamAddress) {
-      attributes =
+      Struct attributes =
           Struct.newBuilder()
               .putFields("xds.cluster_name", Value.newBuilder().setStringValue(cluster).build())
               .putFields("upstream.address", Value.newBuilder().setStringValue(upstreamAddress).build())
@@ -247,13 +251,12 @@ class PassiveDetectorTest {
                       ended.countDown();
                     }
                   });
-      stream.onNext(message().setRequestHeaders(HttpHeaders.newBuilder().setEndOfStream(true)).build());
-    }
-
-    ProcessingRequest.Builder message() {
-      return ProcessingRequest.newBuilder()
-          .setObservabilityMode(true)
-          .putAttributes("envoy.filters.http.ext_proc", attributes);
+      stream.onNext(
+          ProcessingRequest.newBuilder()
+              .setObservabilityMode(true)
+              .setRequestHeaders(HttpHeaders.newBuilder().setEndOfStream(true))
+              .putAttributes("envoy.filters.http.ext_proc", attributes)
+              .build());
     }
   }
 }
