@@ -2,7 +2,11 @@ package io.modelgate.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -52,9 +56,17 @@ import java.nio.file.Path;
  * YAML syntax error, {@code line L, column C}. Keys are checked in document order and the first
  * error is reported, so a file always gives the same error.
  *
+ * <p>Limits: a file of at most {@value #MAX_FILE_BYTES} bytes (read no further, so
+ * {@code /dev/zero} or an endless pipe is refused, not buffered), lists and maps nested at most
+ * {@value YamlReader#MAX_DEPTH} deep, names and labels at most {@value Names#MAX_LENGTH}
+ * characters, hosts at most {@value Hosts#MAX_NAME_LENGTH}.
+ *
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
+  /** The largest configuration file read: 1 MiB, a thousand times the size of a large one. */
+  public static final int MAX_FILE_BYTES = 1024 * 1024;
+
   private ConfigLoader() {}
 
   /**
@@ -66,11 +78,33 @@ public final class ConfigLoader {
     String fileName = file.toString();
     String yaml;
     try {
-      yaml = Files.readString(file);
+      yaml = read(fileName, file);
     } catch (IOException e) {
       throw new ConfigException(fileName, "", "cannot read: " + readFailure(e));
     }
     return parse(fileName, yaml);
+  }
+
+  /** The file's text, reading at most one byte past the limit. */
+  private static String read(String fileName, Path file) throws IOException {
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(file)) {
+      bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+    }
+    if (bytes.length > MAX_FILE_BYTES) {
+      throw tooLarge(fileName);
+    }
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes))
+        .toString();
+  }
+
+  static ConfigException tooLarge(String fileName) {
+    return new ConfigException(
+        fileName, "", "the file is larger than " + MAX_FILE_BYTES + " bytes (1 MiB), the limit");
   }
 
   /**
@@ -80,6 +114,9 @@ public final class ConfigLoader {
    * @throws ConfigException if {@code yaml} is not a valid configuration
    */
   public static ModelgateConfig parse(String fileName, String yaml) {
+    if (yaml.length() > MAX_FILE_BYTES) {
+      throw tooLarge(fileName);
+    }
     JsonNode tree = YamlReader.read(fileName, yaml);
     if (tree.isMissingNode()) {
       String keys = String.join(", ", ConfigBinder.KEYS);

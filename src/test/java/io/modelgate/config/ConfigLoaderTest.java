@@ -180,7 +180,70 @@ class ConfigLoaderTest {
         Arguments.of("millis-above-one-day", "probe.stalenessMs: must be <= 86400000 (one day), got 86400001"),
         Arguments.of(
             "huge-concurrency", "probe.maxConcurrency: must be <= 2147483647, got 99999999999999999999"),
-        Arguments.of("malformed-number", "line 2, column 11: Malformed numeric value '.inf'"),
+        Arguments.of("jitter-infinite", "probe.jitter: expected a finite number, got .inf"),
+        Arguments.of("jitter-nan", "probe.jitter: expected a finite number, got .nan"),
+        Arguments.of(
+            "millis-negative-infinity", "probe.intervalMs: expected an integer (milliseconds), got -.Inf"),
+        Arguments.of(
+            "deeply-nested", "line 1, column 43: lists and maps nested more than 32 levels deep"),
+        Arguments.of(
+            "nul-byte",
+            "line 5, column 12: control character U+0000 is not allowed in YAML (write it as an escape in"
+                + " a double-quoted string)"),
+        Arguments.of(
+            "control-byte-in-quoted-string",
+            "line 3, column 21: control character U+0001 is not allowed in YAML (write it as an escape"
+                + " in a double-quoted string)"),
+        Arguments.of(
+            "xds-envoy-listener-host-name",
+            "xds.envoyListener: expected an IP address (Envoy binds its listener to an IP; 0.0.0.0 or"
+                + " [::] for every interface), got \"localhost\""),
+        Arguments.of(
+            "replica-host-underscore",
+            "replicas[0].host: expected a DNS name or an IP address (a name is labels of letters, digits"
+                + " and '-' joined by '.'), got \"tfs_0.pool\""),
+        Arguments.of(
+            "replica-host-too-long",
+            "replicas[0].host: expected a DNS name or an IP address of at most 253 characters, got 300"
+                + " characters"),
+        Arguments.of(
+            "replica-host-label-too-long",
+            "replicas[0].host: expected a DNS name or an IP address (a name is labels of letters, digits"
+                + " and '-' joined by '.'), got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"... (68 characters)"),
+        Arguments.of(
+            "listen-host-underscore",
+            "listen.http: expected a DNS name or an IP address (a name is labels of letters, digits and"
+                + " '-' joined by '.'), got \"bad_host\""),
+        Arguments.of(
+            "extproc-envoy-address-bad-host",
+            "extproc.envoyAddress: expected a DNS name or an IP address (a name is labels of letters,"
+                + " digits and '-' joined by '.'), got \"model_gate\""),
+        Arguments.of("model-name-too-long", "models[0].name: must be at most 128 characters, got 129"),
+        Arguments.of("label-too-long", "models[0].label: must be at most 128 characters, got 129"),
+        Arguments.of(
+            "label-key-too-long",
+            "models[0].labels: has a key of 129 characters (keys are at most 128):"
+                + " \"llllllllllllllllllllllllllllllll\"... (129 characters)"),
+        Arguments.of(
+            "key-too-long",
+            "probe: has a key of 200 characters (keys are at most 128):"
+                + " \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\"... (200 characters)"),
+        Arguments.of(
+            "long-string-cut-short",
+            "replicas[0].protocol: expected one of: grpc, rest, got"
+                + " \"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh\"... (100 characters)"),
+        Arguments.of(
+            "two-listeners-one-port",
+            "xds.listen: 0.0.0.0:9000 overlaps listen.grpc (127.0.0.1:9000): two listeners cannot share"
+                + " a port"),
+        Arguments.of(
+            "two-listeners-same-address",
+            "listen.http: 127.0.0.1:9000 overlaps listen.grpc (127.0.0.1:9000): two listeners cannot"
+                + " share a port"),
+        Arguments.of(
+            "extproc-on-ipv6-wildcard-port",
+            "extproc.listen: [::]:9000 overlaps listen.grpc (127.0.0.1:9000): two listeners cannot share"
+                + " a port"),
         Arguments.of("zero-threshold", "probe.unhealthyThreshold: must be >= 1, got 0"),
         Arguments.of(
             "millis-with-unit", "probe.startupTimeoutMs: expected an integer (milliseconds), got \"10s\""),
