@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Start with {@link #start}, stop with {@link #close()}: health turns NOT_SERVING first so
  * watchers hear it, then the servers stop, then probing. Failure to bind a port fails the start
- * and releases whatever was already started.
+ * with the setting and address named, and releases whatever was already started.
  */
 public final class ModelgateServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelgateServer.class);

@@ -20,7 +20,7 @@ import java.nio.file.Path;
  * <pre>{@code
  * replicas:                     # required, at least one
  *   - id: r0                    # required, unique, [A-Za-z0-9_.-]+
- *     host: 127.0.0.1           # required; host name or IP address, no port
+ *     host: 127.0.0.1           # required; DNS name or IP address, no port (see Hosts)
  *     grpcPort: 8500            # 1..65535, default 8500
  *     restPort: 8501            # 1..65535, default 8501
  *     protocol: grpc            # grpc | rest (how it is probed), default grpc
@@ -48,7 +48,8 @@ import java.nio.file.Path;
  * is an error, except that a map section left empty ({@code probe:}, {@code listen:} or
  * {@code labels:} with every entry commented out) counts as empty. The file holds one YAML
  * document; duplicate keys and aliases ({@code *name}) are rejected. Listen host names are
- * resolved when the file is loaded.
+ * resolved when the file is loaded; {@code xds.envoyListener} must be an IP address, since Envoy
+ * binds it; no two listen addresses may share a port on overlapping hosts.
  *
  * <p>Error messages read {@code <file>: <where>: <what>}, where {@code <file>} is the path exactly
  * as the caller gave it (as compilers do, so an operator with several files sees which one) and

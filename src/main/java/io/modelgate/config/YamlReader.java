@@ -147,7 +147,12 @@ final class YamlReader {
     // Jackson's own errors (duplicate key, malformed number) give the position after the token;
     // the parser still knows where that token starts.
     if (e.getProcessor() instanceof JsonParser parser && parser.currentTokenLocation() != null) {
-      return error(fileName, parser, e.getOriginalMessage());
+      // Jackson names SnakeYAML's event class here (`? [a]` as a key); say it in YAML's terms.
+      String problem =
+          e.getOriginalMessage().startsWith("Expected a field name")
+              ? "expected a key that is a single value, got a list or map as a key"
+              : e.getOriginalMessage();
+      return error(fileName, parser, problem);
     }
     if (e.getLocation() == null) {
       return new ConfigException(fileName, "", e.getOriginalMessage());

@@ -117,6 +117,110 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void fileLargerThanOneMebibyteIsRefusedAfterReadingOneByteTooMany(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("big.yaml");
+    Files.writeString(file, "# " + "x".repeat(ConfigLoader.MAX_FILE_BYTES - 2) + "\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(file + ": the file is larger than 1048576 bytes (1 MiB), the limit");
+  }
+
+  @Test
+  void endlessDeviceIsRefusedAtTheSizeLimit() {
+    Path zero = Path.of("/dev/zero");
+
+    assertThatThrownBy(() -> ConfigLoader.load(zero))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("/dev/zero: the file is larger than 1048576 bytes (1 MiB), the limit");
+  }
+
+  @Test
+  void textLargerThanTheLimitIsRefusedByParseToo() {
+    String yaml = "# " + "x".repeat(ConfigLoader.MAX_FILE_BYTES);
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .hasMessage("modelgate.yaml: the file is larger than 1048576 bytes (1 MiB), the limit");
+  }
+
+  @Test
+  void oneMegabyteReplicaHostIsRefusedAtLoadWithAShortMessage() {
+    String yaml = "replicas:\n  - id: r0\n    host: " + "a".repeat(1_000_000) + "\n";
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .hasMessage(
+            "modelgate.yaml: replicas[0].host: expected a DNS name or an IP address of at most 253"
+                + " characters, got 1000000 characters");
+  }
+
+  @Test
+  void nestingAThousandLevelsDeepIsAConfigErrorNotACrash() {
+    String yaml = "replicas: " + "[".repeat(5000) + "]".repeat(5000);
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("modelgate.yaml: line 1, column 43: lists and maps nested more than 32 levels deep");
+  }
+
+  @Test
+  void controlCharacterPastTheFirstKibibyteIsPlacedExactly() {
+    // SnakeYAML checks characters a buffer at a time; the position must not depend on the buffer.
+    String yaml = "# " + "\u00e9\ud83d\ude00".repeat(700) + "\nreplicas:\n  - id: r0\r\n    host: a\u0007b\n";
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .hasMessage(
+            "modelgate.yaml: line 4, column 12: control character U+0007 is not allowed in YAML (write it"
+                + " as an escape in a double-quoted string)");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("acceptedAddresses")
+  void addressesEnvoyAndTheResolverAcceptLoad(String yaml, String field, String written) {
+    ModelgateConfig config =
+        ConfigLoader.parse(
+            "modelgate.yaml", "replicas:\n  - id: r0\n    host: 127.0.0.1\nmodels:\n  - name: m\n" + yaml);
+
+    InetSocketAddress address =
+        switch (field) {
+          case "xds.envoyListener" -> config.xds().envoyListener();
+          case "listen.http" -> config.listen().http();
+          default -> throw new IllegalArgumentException(field);
+        };
+    assertThat(ListenConfig.format(address)).isEqualTo(written);
+  }
+
+  static Stream<Arguments> acceptedAddresses() {
+    return Stream.of(
+        Arguments.of("xds:\n  envoyListener: \"[::]:10000\"\n", "xds.envoyListener", "[::]:10000"),
+        Arguments.of("xds:\n  envoyListener: 0.0.0.0:10000\n", "xds.envoyListener", "0.0.0.0:10000"),
+        Arguments.of("xds:\n  envoyListener: \"[fd00::1]:10000\"\n", "xds.envoyListener", "[fd00::1]:10000"),
+        // Two hosts on one port, or two free ports: no conflict.
+        Arguments.of("listen:\n  grpc: 127.0.0.1:9000\n  http: 127.0.0.2:9000\n", "listen.http", "127.0.0.2:9000"),
+        Arguments.of("listen:\n  grpc: 0.0.0.0:9000\n  http: \"[::1]:9000\"\n", "listen.http", "[::1]:9000"),
+        Arguments.of("listen:\n  grpc: 127.0.0.1:0\n  http: 127.0.0.1:0\n", "listen.http", "127.0.0.1:0"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("acceptedHosts")
+  void replicaHostsThatAreNamesOrLiteralsLoad(String host) {
+    ModelgateConfig config =
+        ConfigLoader.parse(
+            "modelgate.yaml", "replicas:\n  - id: r0\n    host: \"" + host + "\"\nmodels:\n  - name: m\n");
+
+    assertThat(config.replicas().get(0).host()).isEqualTo(host);
+  }
+
+  static Stream<String> acceptedHosts() {
+    return Stream.of(
+        "tfs-0.tfs.default.svc.cluster.local.",
+        "a".repeat(63) + "." + "b".repeat(63),
+        "10.0.0.1",
+        "::1",
+        "fd00::a:1",
+        "localhost");
+  }
+
+  @Test
   void errorCarriesFileLocationAndReasonApart() {
     ConfigException error = parseError("duplicate-replica-id.yaml");
 
@@ -295,6 +399,8 @@ class ConfigLoaderTest {
             "unclosed-flow-list",
             "line 3, column 1: expected ',' or ']', but got <stream end> (while parsing a flow sequence"
                 + " at line 1, column 9)"),
+        Arguments.of(
+            "list-as-key", "line 2, column 5: expected a key that is a single value, got a list or map as a key"),
         Arguments.of("duplicate-yaml-key", "line 4, column 3: Duplicate field 'intervalMs'"),
         Arguments.of("alias", "line 5, column 11: YAML aliases are not supported (*h)"),
         Arguments.of("two-documents", "line 3, column 1: expected one YAML document, found a second one"),
