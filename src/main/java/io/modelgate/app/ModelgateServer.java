@@ -8,6 +8,7 @@ import io.modelgate.admin.StatusHandler;
 import io.modelgate.admin.XdsStatusHandler;
 import io.modelgate.config.ConfigException;
 import io.modelgate.config.ExtProcConfig;
+import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.extproc.ExtProcServer;
 import io.modelgate.extproc.ExternalProcessorService;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Start with {@link #start}, stop with {@link #close()}: health turns NOT_SERVING first so
  * watchers hear it, then the servers stop, then probing. Failure to bind a port fails the start
- * and releases whatever was already started.
+ * with the setting and address named, and releases whatever was already started.
  */
 public final class ModelgateServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelgateServer.class);
@@ -65,7 +66,8 @@ public final class ModelgateServer implements AutoCloseable {
       Gateway gateway = config.extProc().enabled() ? Gateway.start(config, pipeline) : null;
       XdsServer server;
       try {
-        server = new XdsServer(config.xds().listen(), config.xds().nodeGroup());
+        server =
+            bind("xds.listen", config.xds().listen(), () -> new XdsServer(config.xds().listen(), config.xds().nodeGroup()));
       } catch (RuntimeException e) {
         if (gateway != null) {
           gateway.close();
@@ -107,7 +109,11 @@ public final class ModelgateServer implements AutoCloseable {
           new ExternalProcessorService(
               pipeline.view(), config.models(), settings.maxInspectedBytes(), passive);
       service.warmUp();
-      ExtProcServer server = ExtProcServer.start(settings.listen(), service, settings.maxRequestBytes());
+      ExtProcServer server =
+          bind(
+              "extproc.listen",
+              settings.listen(),
+              () -> ExtProcServer.start(settings.listen(), service, settings.maxRequestBytes()));
       log.info(
           "gateway filter (ext_proc) on {}:{}, reached by Envoy at {}",
           settings.listen().getHostString(),
@@ -158,7 +164,47 @@ public final class ModelgateServer implements AutoCloseable {
     this.xds = xds;
   }
 
+  /** The names bind errors give the two listen addresses: the file's fields, or the options. */
+  public record ListenFields(String grpc, String http) {
+    public static final ListenFields FILE = new ListenFields("listen.grpc", "listen.http");
+  }
+
+  /** A start that may fail to bind. */
+  private interface Binding<T> {
+    T start() throws IOException;
+  }
+
+  /**
+   * Starts a server on {@code address}; a failure to bind names the setting and the address
+   * ({@code listen.http 127.0.0.1:8080: Address already in use}).
+   */
+  private static <T> T bind(String field, InetSocketAddress address, Binding<T> binding) {
+    try {
+      return binding.start();
+    } catch (IOException | UncheckedIOException e) {
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      String reason = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+      // Netty's native transport prefixes the system call: "bind(..) failed: Address already in use".
+      reason = reason.replaceFirst("^bind\\(\\.\\.\\) failed: ", "");
+      IOException cause = e instanceof IOException io ? io : ((UncheckedIOException) e).getCause();
+      throw new UncheckedIOException(field + " " + ListenConfig.format(address) + ": " + reason, cause);
+    }
+  }
+
   public static ModelgateServer start(ModelgateConfig config, Mode mode) {
+    return start(config, mode, ListenFields.FILE);
+  }
+
+  /**
+   * Starts every server of {@code mode}.
+   *
+   * @param fields how bind errors name {@code listen.grpc} and {@code listen.http}
+   * @throws UncheckedIOException when an address cannot be bound, naming its setting and address
+   */
+  static ModelgateServer start(ModelgateConfig config, Mode mode, ListenFields fields) {
     ReadinessPipeline pipeline = ReadinessPipeline.create(config);
     ScheduledExecutorService healthTicks =
         Executors.newSingleThreadScheduledExecutor(
@@ -174,11 +220,15 @@ public final class ModelgateServer implements AutoCloseable {
     Xds xds = null;
     try {
       grpc =
-          NettyServerBuilder.forAddress(config.listen().grpc())
-              .addService(health.bindableService())
-              .addService(ProtoReflectionServiceV1.newInstance())
-              .build()
-              .start();
+          bind(
+              fields.grpc(),
+              config.listen().grpc(),
+              () ->
+                  NettyServerBuilder.forAddress(config.listen().grpc())
+                      .addService(health.bindableService())
+                      .addService(ProtoReflectionServiceV1.newInstance())
+                      .build()
+                      .start());
       Map<String, com.sun.net.httpserver.HttpHandler> routes =
           new HashMap<>(new HealthHttpHandler(health).routes());
       routes.put(StatusHandler.PATH, new StatusHandler(pipeline.view()));
@@ -186,7 +236,7 @@ public final class ModelgateServer implements AutoCloseable {
         xds = Xds.start(config, pipeline);
         routes.put(XdsStatusHandler.PATH, new XdsStatusHandler(xds::status));
       }
-      http = AdminHttpServer.start(config.listen(), routes);
+      http = bind(fields.http(), config.listen().http(), () -> AdminHttpServer.start(config.listen(), routes));
       pipeline.start();
       log.info(
           "modelgate probing {} replicas x {} models; gRPC health on {}, HTTP on {}",
@@ -195,7 +245,7 @@ public final class ModelgateServer implements AutoCloseable {
           grpc.getListenSockets(),
           http.address());
       return new ModelgateServer(pipeline, healthTicks, health, grpc, http, xds);
-    } catch (IOException | UncheckedIOException e) {
+    } catch (UncheckedIOException e) {
       if (grpc != null) {
         grpc.shutdownNow();
       }
@@ -208,9 +258,7 @@ public final class ModelgateServer implements AutoCloseable {
       health.close();
       healthTicks.shutdownNow();
       pipeline.close();
-      throw new UncheckedIOException(
-          "cannot listen: " + e.getMessage(),
-          e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
+      throw e;
     }
   }
 
@@ -220,6 +268,11 @@ public final class ModelgateServer implements AutoCloseable {
    * cannot be bound gives 1.
    */
   static int runUntilShutdown(Supplier<ModelgateConfig> config, Mode mode) {
+    return runUntilShutdown(config, mode, ListenFields.FILE);
+  }
+
+  /** As {@link #runUntilShutdown(Supplier, Mode)}, naming the listen addresses {@code fields}. */
+  static int runUntilShutdown(Supplier<ModelgateConfig> config, Mode mode, ListenFields fields) {
     ModelgateConfig loaded;
     try {
       loaded = config.get();
@@ -229,7 +282,7 @@ public final class ModelgateServer implements AutoCloseable {
     }
     ModelgateServer server;
     try {
-      server = start(loaded, mode);
+      server = start(loaded, mode, fields);
     } catch (UncheckedIOException e) {
       System.err.println("modelgate: " + e.getMessage());
       return 1;

@@ -59,7 +59,11 @@ public final class SidecarCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return ModelgateServer.runUntilShutdown(this::config, ModelgateServer.Mode.SIDECAR);
+    ModelgateServer.ListenFields fields =
+        source.config != null
+            ? ModelgateServer.ListenFields.FILE
+            : new ModelgateServer.ListenFields("--grpc-listen", "--http-listen");
+    return ModelgateServer.runUntilShutdown(this::config, ModelgateServer.Mode.SIDECAR, fields);
   }
 
   private ModelgateConfig config() {

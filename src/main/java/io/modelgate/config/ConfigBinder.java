@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * Turns the YAML tree of a configuration file into a {@link ModelgateConfig}, checking every key
  * and value. Keys are checked in document order and each value in full when its key is reached;
- * rules that tie several keys of one map together are checked after that map's last key. The
+ * rules that tie several keys of one map together are checked after that map's last key, and
+ * rules across sections (no two listeners on one port) after the whole file. The
  * first error found is thrown, so the same file always gives the same error. Stateless.
  */
 final class ConfigBinder {
@@ -39,6 +40,8 @@ final class ConfigBinder {
     if (models == null) {
       throw root.child("models").error("must be set");
     }
-    return new ModelgateConfig(replicas, models, probe, listen, xds, extProc);
+    ModelgateConfig config = new ModelgateConfig(replicas, models, probe, listen, xds, extProc);
+    ListenPorts.check(root, config);
+    return config;
   }
 }

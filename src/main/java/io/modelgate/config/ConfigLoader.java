@@ -2,7 +2,11 @@ package io.modelgate.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,7 +20,7 @@ import java.nio.file.Path;
  * <pre>{@code
  * replicas:                     # required, at least one
  *   - id: r0                    # required, unique, [A-Za-z0-9_.-]+
- *     host: 127.0.0.1           # required; host name or IP address, no port
+ *     host: 127.0.0.1           # required; DNS name or IP address, no port (see Hosts)
  *     grpcPort: 8500            # 1..65535, default 8500
  *     restPort: 8501            # 1..65535, default 8501
  *     protocol: grpc            # grpc | rest (how it is probed), default grpc
@@ -44,7 +48,8 @@ import java.nio.file.Path;
  * is an error, except that a map section left empty ({@code probe:}, {@code listen:} or
  * {@code labels:} with every entry commented out) counts as empty. The file holds one YAML
  * document; duplicate keys and aliases ({@code *name}) are rejected. Listen host names are
- * resolved when the file is loaded.
+ * resolved when the file is loaded; {@code xds.envoyListener} must be an IP address, since Envoy
+ * binds it; no two listen addresses may share a port on overlapping hosts.
  *
  * <p>Error messages read {@code <file>: <where>: <what>}, where {@code <file>} is the path exactly
  * as the caller gave it (as compilers do, so an operator with several files sees which one) and
@@ -52,9 +57,17 @@ import java.nio.file.Path;
  * YAML syntax error, {@code line L, column C}. Keys are checked in document order and the first
  * error is reported, so a file always gives the same error.
  *
+ * <p>Limits: a file of at most {@value #MAX_FILE_BYTES} bytes (read no further, so
+ * {@code /dev/zero} or an endless pipe is refused, not buffered), lists and maps nested at most
+ * {@value YamlReader#MAX_DEPTH} deep, names and labels at most {@value Names#MAX_LENGTH}
+ * characters, hosts at most {@value Hosts#MAX_NAME_LENGTH}.
+ *
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
+  /** The largest configuration file read: 1 MiB, a thousand times the size of a large one. */
+  public static final int MAX_FILE_BYTES = 1024 * 1024;
+
   private ConfigLoader() {}
 
   /**
@@ -66,11 +79,33 @@ public final class ConfigLoader {
     String fileName = file.toString();
     String yaml;
     try {
-      yaml = Files.readString(file);
+      yaml = read(fileName, file);
     } catch (IOException e) {
       throw new ConfigException(fileName, "", "cannot read: " + readFailure(e));
     }
     return parse(fileName, yaml);
+  }
+
+  /** The file's text, reading at most one byte past the limit. */
+  private static String read(String fileName, Path file) throws IOException {
+    byte[] bytes;
+    try (InputStream in = Files.newInputStream(file)) {
+      bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+    }
+    if (bytes.length > MAX_FILE_BYTES) {
+      throw tooLarge(fileName);
+    }
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes))
+        .toString();
+  }
+
+  static ConfigException tooLarge(String fileName) {
+    return new ConfigException(
+        fileName, "", "the file is larger than " + MAX_FILE_BYTES + " bytes (1 MiB), the limit");
   }
 
   /**
@@ -80,6 +115,9 @@ public final class ConfigLoader {
    * @throws ConfigException if {@code yaml} is not a valid configuration
    */
   public static ModelgateConfig parse(String fileName, String yaml) {
+    if (yaml.length() > MAX_FILE_BYTES) {
+      throw tooLarge(fileName);
+    }
     JsonNode tree = YamlReader.read(fileName, yaml);
     if (tree.isMissingNode()) {
       String keys = String.join(", ", ConfigBinder.KEYS);

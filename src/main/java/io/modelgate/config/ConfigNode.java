@@ -13,6 +13,9 @@ import java.util.Map;
  * the path, what was expected and what was found. Immutable.
  */
 final class ConfigNode {
+  /** Strings longer than this are cut short in error messages, which stay one short line. */
+  private static final int QUOTED_LENGTH = 64;
+
   private final String file;
   private final String path;
   private final JsonNode value;
@@ -62,6 +65,12 @@ final class ConfigNode {
     List<Map.Entry<String, ConfigNode>> entries = new ArrayList<>();
     for (Map.Entry<String, JsonNode> property : value.properties()) {
       String key = property.getKey();
+      if (key.length() > Names.MAX_LENGTH) {
+        // No key is this long; naming it in the path would make the message as long as the key.
+        throw error(
+            "has a key of " + key.length() + " characters (keys are at most " + Names.MAX_LENGTH
+                + "): " + quote(key));
+      }
       entries.add(Map.entry(key, new ConfigNode(file, childPath(key), property.getValue())));
     }
     return entries;
@@ -121,7 +130,9 @@ final class ConfigNode {
   /** A number, integer or not. */
   double number() {
     if (!value.isNumber()) {
-      throw error("expected a number, got " + describe());
+      // .nan and .inf are YAML floats, so "a number" alone would not say what is wrong.
+      String number = value.isPojo() ? "a finite number" : "a number";
+      throw error("expected " + number + ", got " + describe());
     }
     return value.doubleValue();
   }
@@ -146,8 +157,15 @@ final class ConfigNode {
     return value.asText();
   }
 
-  /** A string as error messages show it: in double quotes, with JSON escapes. */
+  /**
+   * A string as error messages show it: in double quotes, with JSON escapes, and a long one cut
+   * short with its length.
+   */
   static String quote(String text) {
+    if (text.length() > QUOTED_LENGTH) {
+      String start = text.substring(0, text.offsetByCodePoints(0, QUOTED_LENGTH / 2));
+      return new TextNode(start).toString() + "... (" + text.length() + " characters)";
+    }
     return new TextNode(text).toString();
   }
 

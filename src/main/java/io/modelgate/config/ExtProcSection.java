@@ -78,10 +78,8 @@ final class ExtProcSection {
 
   /** {@code host:port} as Envoy will resolve it: not resolved here, where the name may not exist. */
   private static InetSocketAddress envoyAddress(ConfigNode value) {
-    String expected = HostPort.describe(/* minPort= */ 1);
-    HostPort hostPort =
-        HostPort.parse(value.string(expected), /* minPort= */ 1)
-            .orElseThrow(() -> value.error("expected " + expected + ", got " + value.describe()));
+    String text = value.string(HostPort.describe(/* minPort= */ 1));
+    HostPort hostPort = HostPort.read(text, /* minPort= */ 1, value::error);
     return InetSocketAddress.createUnresolved(hostPort.host(), hostPort.port());
   }
 

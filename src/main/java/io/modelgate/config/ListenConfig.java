@@ -23,6 +23,12 @@ public record ListenConfig(InetSocketAddress grpc, InetSocketAddress http) {
     return new ListenConfig(new InetSocketAddress("127.0.0.1", 0), new InetSocketAddress("127.0.0.1", 0));
   }
 
+  /** {@code host:port} as an operator writes it, an IPv6 host in brackets. */
+  public static String format(InetSocketAddress address) {
+    String host = address.getHostString();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
   /**
    * A listen address given as a command-line option ({@code host:port}, port 0 picks a free
    * port), resolved now.
@@ -30,12 +36,9 @@ public record ListenConfig(InetSocketAddress grpc, InetSocketAddress http) {
    * @throws ConfigException naming {@code option} when the value is not a resolvable address
    */
   public static InetSocketAddress parseOption(String option, String value) {
-    String expected = HostPort.describe(/* minPort= */ 0);
     HostPort hostPort =
-        HostPort.parse(value, /* minPort= */ 0)
-            .orElseThrow(
-                () -> new ConfigException(null, option, "expected " + expected + ", got " + ConfigNode.quote(value)));
-    InetSocketAddress address = new InetSocketAddress(hostPort.host(), hostPort.port());
+        HostPort.read(value, /* minPort= */ 0, reason -> new ConfigException(null, option, reason));
+    InetSocketAddress address = hostPort.resolve();
     if (address.isUnresolved()) {
       throw new ConfigException(null, option, "cannot resolve host '" + hostPort.host() + "'");
     }

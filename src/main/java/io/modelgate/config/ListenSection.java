@@ -32,14 +32,28 @@ final class ListenSection {
 
   /** A {@code host:port} value, resolved now so a bad name is a configuration error. */
   static InetSocketAddress address(ConfigNode value) {
-    String expected = HostPort.describe(/* minPort= */ 0);
-    HostPort hostPort =
-        HostPort.parse(value.string(expected), /* minPort= */ 0)
-            .orElseThrow(() -> value.error("expected " + expected + ", got " + value.describe()));
-    InetSocketAddress address = new InetSocketAddress(hostPort.host(), hostPort.port());
+    String text = value.string(HostPort.describe(/* minPort= */ 0));
+    HostPort hostPort = HostPort.read(text, /* minPort= */ 0, value::error);
+    InetSocketAddress address = hostPort.resolve();
     if (address.isUnresolved()) {
       throw value.error("cannot resolve host '" + hostPort.host() + "'");
     }
     return address;
+  }
+
+  /**
+   * A {@code host:port} value whose host is an IP literal, as Envoy requires of the address a
+   * listener binds; never resolved here, where Envoy's host names may mean something else.
+   */
+  static InetSocketAddress ipAddress(ConfigNode value) {
+    String text = value.string(HostPort.describe(/* minPort= */ 0));
+    HostPort hostPort = HostPort.read(text, /* minPort= */ 0, value::error);
+    return Hosts.ipLiteral(hostPort.host())
+        .map(ip -> new InetSocketAddress(ip, hostPort.port()))
+        .orElseThrow(
+            () ->
+                value.error(
+                    "expected an IP address (Envoy binds its listener to an IP; 0.0.0.0 or [::] for"
+                        + " every interface), got " + ConfigNode.quote(hostPort.host())));
   }
 }

@@ -40,7 +40,7 @@ final class ModelSection {
       switch (entry.getKey()) {
         case "name" -> name = name(value, node.path(), firstUse);
         case "version" -> version = OptionalLong.of(version(value));
-        case "label" -> label = Optional.of(value.string());
+        case "label" -> label = Optional.of(label(value));
         case "labels" -> labels = labels(value);
         default -> throw value.unknownKey(KEYS);
       }
@@ -64,6 +64,14 @@ final class ModelSection {
       throw value.error("duplicate model name '" + name + "' (first used by " + first + ")");
     }
     return name;
+  }
+
+  private static String label(ConfigNode value) {
+    String label = value.string();
+    if (!Names.isValid(label)) {
+      throw value.error(Names.invalid(label));
+    }
+    return label;
   }
 
   private static long version(ConfigNode value) {

@@ -61,13 +61,7 @@ public record ModelgateConfig(
       ProbeConfig probe,
       ListenConfig listen) {
     HostPort hostPort =
-        HostPort.parse(target, /* minPort= */ 1)
-            .orElseThrow(
-                () ->
-                    new ConfigException(
-                        null,
-                        "--target",
-                        "expected " + HostPort.describe(1) + ", got " + ConfigNode.quote(target)));
+        HostPort.read(target, /* minPort= */ 1, reason -> new ConfigException(null, "--target", reason));
     int grpcPort = protocol == Protocol.GRPC ? hostPort.port() : ReplicaSection.DEFAULT_GRPC_PORT;
     int restPort = protocol == Protocol.REST ? hostPort.port() : ReplicaSection.DEFAULT_REST_PORT;
     ReplicaConfig replica =

@@ -32,7 +32,7 @@ final class XdsSection {
       ConfigNode value = entry.getValue();
       switch (entry.getKey()) {
         case "listen" -> listen = ListenSection.address(value);
-        case "envoyListener" -> envoyListener = ListenSection.address(value);
+        case "envoyListener" -> envoyListener = ListenSection.ipAddress(value);
         case "connectTimeoutMs" -> connectTimeoutMs = millis(value, MAX_CONNECT_TIMEOUT_MS);
         case "perTryTimeoutMs" -> perTryTimeoutMs = millis(value, MAX_PER_TRY_TIMEOUT_MS);
         case "retries" -> retries = retries(value);

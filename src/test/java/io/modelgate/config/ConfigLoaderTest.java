@@ -117,6 +117,110 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void fileLargerThanOneMebibyteIsRefusedAfterReadingOneByteTooMany(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("big.yaml");
+    Files.writeString(file, "# " + "x".repeat(ConfigLoader.MAX_FILE_BYTES - 2) + "\n");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(file + ": the file is larger than 1048576 bytes (1 MiB), the limit");
+  }
+
+  @Test
+  void endlessDeviceIsRefusedAtTheSizeLimit() {
+    Path zero = Path.of("/dev/zero");
+
+    assertThatThrownBy(() -> ConfigLoader.load(zero))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("/dev/zero: the file is larger than 1048576 bytes (1 MiB), the limit");
+  }
+
+  @Test
+  void textLargerThanTheLimitIsRefusedByParseToo() {
+    String yaml = "# " + "x".repeat(ConfigLoader.MAX_FILE_BYTES);
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .hasMessage("modelgate.yaml: the file is larger than 1048576 bytes (1 MiB), the limit");
+  }
+
+  @Test
+  void oneMegabyteReplicaHostIsRefusedAtLoadWithAShortMessage() {
+    String yaml = "replicas:\n  - id: r0\n    host: " + "a".repeat(1_000_000) + "\n";
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .hasMessage(
+            "modelgate.yaml: replicas[0].host: expected a DNS name or an IP address of at most 253"
+                + " characters, got 1000000 characters");
+  }
+
+  @Test
+  void nestingAThousandLevelsDeepIsAConfigErrorNotACrash() {
+    String yaml = "replicas: " + "[".repeat(5000) + "]".repeat(5000);
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("modelgate.yaml: line 1, column 43: lists and maps nested more than 32 levels deep");
+  }
+
+  @Test
+  void controlCharacterPastTheFirstKibibyteIsPlacedExactly() {
+    // SnakeYAML checks characters a buffer at a time; the position must not depend on the buffer.
+    String yaml = "# " + "\u00e9\ud83d\ude00".repeat(700) + "\nreplicas:\n  - id: r0\r\n    host: a\u0007b\n";
+
+    assertThatThrownBy(() -> ConfigLoader.parse("modelgate.yaml", yaml))
+        .hasMessage(
+            "modelgate.yaml: line 4, column 12: control character U+0007 is not allowed in YAML (write it"
+                + " as an escape in a double-quoted string)");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("acceptedAddresses")
+  void addressesEnvoyAndTheResolverAcceptLoad(String yaml, String field, String written) {
+    ModelgateConfig config =
+        ConfigLoader.parse(
+            "modelgate.yaml", "replicas:\n  - id: r0\n    host: 127.0.0.1\nmodels:\n  - name: m\n" + yaml);
+
+    InetSocketAddress address =
+        switch (field) {
+          case "xds.envoyListener" -> config.xds().envoyListener();
+          case "listen.http" -> config.listen().http();
+          default -> throw new IllegalArgumentException(field);
+        };
+    assertThat(ListenConfig.format(address)).isEqualTo(written);
+  }
+
+  static Stream<Arguments> acceptedAddresses() {
+    return Stream.of(
+        Arguments.of("xds:\n  envoyListener: \"[::]:10000\"\n", "xds.envoyListener", "[::]:10000"),
+        Arguments.of("xds:\n  envoyListener: 0.0.0.0:10000\n", "xds.envoyListener", "0.0.0.0:10000"),
+        Arguments.of("xds:\n  envoyListener: \"[fd00::1]:10000\"\n", "xds.envoyListener", "[fd00::1]:10000"),
+        // Two hosts on one port, or two free ports: no conflict.
+        Arguments.of("listen:\n  grpc: 127.0.0.1:9000\n  http: 127.0.0.2:9000\n", "listen.http", "127.0.0.2:9000"),
+        Arguments.of("listen:\n  grpc: 0.0.0.0:9000\n  http: \"[::1]:9000\"\n", "listen.http", "[::1]:9000"),
+        Arguments.of("listen:\n  grpc: 127.0.0.1:0\n  http: 127.0.0.1:0\n", "listen.http", "127.0.0.1:0"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("acceptedHosts")
+  void replicaHostsThatAreNamesOrLiteralsLoad(String host) {
+    ModelgateConfig config =
+        ConfigLoader.parse(
+            "modelgate.yaml", "replicas:\n  - id: r0\n    host: \"" + host + "\"\nmodels:\n  - name: m\n");
+
+    assertThat(config.replicas().get(0).host()).isEqualTo(host);
+  }
+
+  static Stream<String> acceptedHosts() {
+    return Stream.of(
+        "tfs-0.tfs.default.svc.cluster.local.",
+        "a".repeat(63) + "." + "b".repeat(63),
+        "10.0.0.1",
+        "::1",
+        "fd00::a:1",
+        "localhost");
+  }
+
+  @Test
   void errorCarriesFileLocationAndReasonApart() {
     ConfigException error = parseError("duplicate-replica-id.yaml");
 
@@ -180,7 +284,70 @@ class ConfigLoaderTest {
         Arguments.of("millis-above-one-day", "probe.stalenessMs: must be <= 86400000 (one day), got 86400001"),
         Arguments.of(
             "huge-concurrency", "probe.maxConcurrency: must be <= 2147483647, got 99999999999999999999"),
-        Arguments.of("malformed-number", "line 2, column 11: Malformed numeric value '.inf'"),
+        Arguments.of("jitter-infinite", "probe.jitter: expected a finite number, got .inf"),
+        Arguments.of("jitter-nan", "probe.jitter: expected a finite number, got .nan"),
+        Arguments.of(
+            "millis-negative-infinity", "probe.intervalMs: expected an integer (milliseconds), got -.Inf"),
+        Arguments.of(
+            "deeply-nested", "line 1, column 43: lists and maps nested more than 32 levels deep"),
+        Arguments.of(
+            "nul-byte",
+            "line 5, column 12: control character U+0000 is not allowed in YAML (write it as an escape in"
+                + " a double-quoted string)"),
+        Arguments.of(
+            "control-byte-in-quoted-string",
+            "line 3, column 21: control character U+0001 is not allowed in YAML (write it as an escape"
+                + " in a double-quoted string)"),
+        Arguments.of(
+            "xds-envoy-listener-host-name",
+            "xds.envoyListener: expected an IP address (Envoy binds its listener to an IP; 0.0.0.0 or"
+                + " [::] for every interface), got \"localhost\""),
+        Arguments.of(
+            "replica-host-underscore",
+            "replicas[0].host: expected a DNS name or an IP address (a name is labels of letters, digits"
+                + " and '-' joined by '.'), got \"tfs_0.pool\""),
+        Arguments.of(
+            "replica-host-too-long",
+            "replicas[0].host: expected a DNS name or an IP address of at most 253 characters, got 300"
+                + " characters"),
+        Arguments.of(
+            "replica-host-label-too-long",
+            "replicas[0].host: expected a DNS name or an IP address (a name is labels of letters, digits"
+                + " and '-' joined by '.'), got \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"... (68 characters)"),
+        Arguments.of(
+            "listen-host-underscore",
+            "listen.http: expected a DNS name or an IP address (a name is labels of letters, digits and"
+                + " '-' joined by '.'), got \"bad_host\""),
+        Arguments.of(
+            "extproc-envoy-address-bad-host",
+            "extproc.envoyAddress: expected a DNS name or an IP address (a name is labels of letters,"
+                + " digits and '-' joined by '.'), got \"model_gate\""),
+        Arguments.of("model-name-too-long", "models[0].name: must be at most 128 characters, got 129"),
+        Arguments.of("label-too-long", "models[0].label: must be at most 128 characters, got 129"),
+        Arguments.of(
+            "label-key-too-long",
+            "models[0].labels: has a key of 129 characters (keys are at most 128):"
+                + " \"llllllllllllllllllllllllllllllll\"... (129 characters)"),
+        Arguments.of(
+            "key-too-long",
+            "probe: has a key of 200 characters (keys are at most 128):"
+                + " \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\"... (200 characters)"),
+        Arguments.of(
+            "long-string-cut-short",
+            "replicas[0].protocol: expected one of: grpc, rest, got"
+                + " \"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh\"... (100 characters)"),
+        Arguments.of(
+            "two-listeners-one-port",
+            "xds.listen: 0.0.0.0:9000 overlaps listen.grpc (127.0.0.1:9000): two listeners cannot share"
+                + " a port"),
+        Arguments.of(
+            "two-listeners-same-address",
+            "listen.http: 127.0.0.1:9000 overlaps listen.grpc (127.0.0.1:9000): two listeners cannot"
+                + " share a port"),
+        Arguments.of(
+            "extproc-on-ipv6-wildcard-port",
+            "extproc.listen: [::]:9000 overlaps listen.grpc (127.0.0.1:9000): two listeners cannot share"
+                + " a port"),
         Arguments.of("zero-threshold", "probe.unhealthyThreshold: must be >= 1, got 0"),
         Arguments.of(
             "millis-with-unit", "probe.startupTimeoutMs: expected an integer (milliseconds), got \"10s\""),
@@ -232,6 +399,8 @@ class ConfigLoaderTest {
             "unclosed-flow-list",
             "line 3, column 1: expected ',' or ']', but got <stream end> (while parsing a flow sequence"
                 + " at line 1, column 9)"),
+        Arguments.of(
+            "list-as-key", "line 2, column 5: expected a key that is a single value, got a list or map as a key"),
         Arguments.of("duplicate-yaml-key", "line 4, column 3: Duplicate field 'intervalMs'"),
         Arguments.of("alias", "line 5, column 11: YAML aliases are not supported (*h)"),
         Arguments.of("two-documents", "line 3, column 1: expected one YAML document, found a second one"),
