@@ -52,6 +52,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.SortedSet;
@@ -80,7 +81,13 @@ public final class EnvoyResources {
 
   public static final String VERSION_HEADER = "x-model-version";
 
-  private static final String GRPC_PREFIX = "/tensorflow.serving.";
+  /** A REST path's start, case-insensitive as TF Serving reads it; the model name is not. */
+  private static final String MODELS_PATH = "(?i:/v1/models/)";
+  /** The inference RPCs TF Serving documents for clients; Envoy matches the path without query. */
+  private static final String GRPC_METHODS =
+      "/tensorflow\\.serving\\.(PredictionService/(Predict|Classify|Regress|MultiInference|GetModelMetadata)"
+          + "|ModelService/GetModelStatus)";
+  private static final String GRPC_CONTENT_TYPE = "(?i)application/grpc(\\+proto)?(;.*)?";
   private static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   private final ModelgateConfig config;
@@ -287,7 +294,9 @@ public final class EnvoyResources {
         HttpConnectionManager.newBuilder()
             .setStatPrefix(LISTENER_NAME)
             .setCodecType(HttpConnectionManager.CodecType.AUTO)
-            .setLocalReplyConfig(LocalReplies.config())
+            .setLocalReplyConfig(
+                LocalReplies.config(
+                    gateway.map(g -> OptionalInt.of(g.maxRequestBytes())).orElse(OptionalInt.empty())))
             .setRds(
                 Rds.newBuilder()
                     .setRouteConfigName(ROUTE_CONFIG_NAME)
@@ -332,11 +341,11 @@ public final class EnvoyResources {
       String quoted = Pattern.quote(name);
       for (long version : versions.get(name)) {
         String servable = versionOf(name, version);
-        host.addRoutes(
-            restRoute(
-                "^/v1/models/" + quoted + "/versions/" + version + "([:/].*)?$",
-                ClusterNames.version(name, version, Upstream.REST),
-                servable));
+        restRoutes(
+            host,
+            MODELS_PATH + quoted + "(?i:/versions/)0*" + version,
+            ClusterNames.version(name, version, Upstream.REST),
+            servable);
         host.addRoutes(
             grpcRoute(
                 grpcMatch(name).addHeaders(exactHeader(VERSION_HEADER, String.valueOf(version))),
@@ -347,18 +356,19 @@ public final class EnvoyResources {
           .labels()
           .forEach(
               (label, version) ->
-                  host.addRoutes(
-                      restRoute(
-                          "^/v1/models/" + quoted + "/labels/" + Pattern.quote(label) + "([:/].*)?$",
-                          ClusterNames.version(name, version, Upstream.REST),
-                          versionOf(name, version))));
-      // A version (or label) no replica has ever reported: without these two routes the request
+                  restRoutes(
+                      host,
+                      MODELS_PATH + quoted + "(?i:/labels/)" + Pattern.quote(label),
+                      ClusterNames.version(name, version, Upstream.REST),
+                      versionOf(name, version)));
+      // A version (or label) no replica has ever reported: without these routes the request
       // would fall through to the model's route and be served by whatever version is loaded.
       String versionNotLoaded = "the requested version of model '" + name + "' is not loaded on any replica";
-      host.addRoutes(
-          restDirect(
-              RouteMatch.newBuilder().setSafeRegex(regex("^/v1/models/" + quoted + "/(versions|labels)/.*$")),
-              503, "{\"error\":\"" + versionNotLoaded + "\"}"));
+      String anyVersion = MODELS_PATH + quoted + "(?i:/versions/[0-9]+|/labels/[^/:]+)";
+      for (RestShape shape : RestShape.values()) {
+        host.addRoutes(
+            restDirect(shape.match(anyVersion), 503, "{\"error\":\"" + versionNotLoaded + "\"}"));
+      }
       host.addRoutes(
           grpcDirect(
               grpcMatch(name).addHeaders(HeaderMatcher.newBuilder().setName(VERSION_HEADER).setPresentMatch(true)),
@@ -366,13 +376,13 @@ public final class EnvoyResources {
               versionNotLoaded));
       OptionalLong pinned = model.wantedVersion();
       String servable = pinned.isPresent() ? versionOf(name, pinned.getAsLong()) : "model '" + name + "'";
-      host.addRoutes(
-          restRoute(
-              "^/v1/models/" + quoted + "([:/].*)?$",
-              pinned.isPresent()
-                  ? ClusterNames.version(name, pinned.getAsLong(), Upstream.REST)
-                  : ClusterNames.model(name, Upstream.REST),
-              servable));
+      restRoutes(
+          host,
+          MODELS_PATH + quoted,
+          pinned.isPresent()
+              ? ClusterNames.version(name, pinned.getAsLong(), Upstream.REST)
+              : ClusterNames.model(name, Upstream.REST),
+          servable);
       host.addRoutes(
           grpcRoute(
               grpcMatch(name),
@@ -381,33 +391,103 @@ public final class EnvoyResources {
                   : ClusterNames.model(name, Upstream.GRPC),
               servable));
     }
+    // What no model route took: the same answers the gateway filter gives, for when it fails
+    // open, so nothing but a served inference call ever reaches a replica.
+    String anyModel = MODELS_PATH + "[^/:]+(?i:/versions/[0-9]+|/labels/[^/:]+)?";
+    for (RestShape shape : RestShape.values()) {
+      host.addRoutes(
+          restDirect(
+              shape.match(anyModel), 404, "{\"error\":\"Servable not found: modelgate serves no such model\"}"));
+    }
     host.addRoutes(
         restDirect(
-            RouteMatch.newBuilder().setPrefix("/v1/models/"),
-            404,
-            "{\"error\":\"Servable not found: modelgate serves no such model\"}"));
+            RouteMatch.newBuilder()
+                .setSafeRegex(regex(anyModel + "(?i::(predict|classify|regress)|/metadata)?")),
+            405,
+            "{\"error\":\"method not allowed: use POST for :predict, :classify and :regress, GET for"
+                + " model status and /metadata\"}"));
     host.addRoutes(
         grpcDirect(
-            RouteMatch.newBuilder().setPrefix(GRPC_PREFIX),
+            grpcMethods(),
             5,
-            "Servable not found: modelgate cannot tell which model this call is for: set "
-                + MODEL_HEADER
-                + " (the gateway filter reads the model from the request when it is up and the"
-                + " request is within extproc.maxRequestBytes)"));
+            "Servable not found: modelgate cannot tell which model this call is for (the gateway"
+                + " filter reads it from the request when it is up)"));
+    host.addRoutes(
+        grpcDirect(
+            RouteMatch.newBuilder()
+                .setPrefix("/")
+                .addHeaders(
+                    HeaderMatcher.newBuilder()
+                        .setName("content-type")
+                        .setStringMatch(StringMatcher.newBuilder().setPrefix("application/grpc").setIgnoreCase(true))),
+            12,
+            "not served through this gateway: only TF Serving's inference RPCs (PredictionService"
+                + " Predict, Classify, Regress, MultiInference, GetModelMetadata; ModelService"
+                + " GetModelStatus) as application/grpc"));
+    host.addRoutes(
+        restDirect(
+            RouteMatch.newBuilder().setPrefix("/"),
+            404,
+            "{\"error\":\"not a TF Serving inference path: POST"
+                + " /v1/models/<name>[/versions/<n>|/labels/<label>]:predict|:classify|:regress, GET"
+                + " /v1/models/<name>[/versions/<n>|/labels/<label>][/metadata]\"}"));
     return RouteConfiguration.newBuilder().setName(ROUTE_CONFIG_NAME).addVirtualHosts(host).build();
+  }
+
+  /**
+   * The two kinds of TF Serving REST call, as its handler tells them apart (case-insensitive
+   * path, {@code (\\d+)} versions).
+   */
+  private enum RestShape {
+    /** {@code POST <servable>:predict|:classify|:regress}. */
+    INFERENCE("POST", "(?i::(predict|classify|regress))"),
+    /** {@code GET <servable>[/metadata]}: model status or metadata. */
+    STATUS("GET", "(?i:/metadata)?");
+
+    private final String method;
+    private final String suffix;
+
+    RestShape(String method, String suffix) {
+      this.method = method;
+      this.suffix = suffix;
+    }
+
+    /** Requests with this shape's method whose path is {@code servableRegex} then the suffix. */
+    RouteMatch.Builder match(String servableRegex) {
+      return RouteMatch.newBuilder()
+          .setSafeRegex(regex(servableRegex + suffix))
+          .addHeaders(exactHeader(":method", method));
+    }
+  }
+
+  /** A route of each {@link RestShape} for the servable whose path is {@code servableRegex}. */
+  private void restRoutes(VirtualHost.Builder host, String servableRegex, String cluster, String servable) {
+    for (RestShape shape : RestShape.values()) {
+      host.addRoutes(restRoute(shape.match(servableRegex), cluster, servable));
+    }
   }
 
   private static String versionOf(String model, long version) {
     return "version " + version + " of model '" + model + "'";
   }
 
-  private static RouteMatch.Builder grpcMatch(String model) {
-    return RouteMatch.newBuilder().setPrefix(GRPC_PREFIX).addHeaders(exactHeader(MODEL_HEADER, model));
+  /** The served gRPC methods, exactly, with a gRPC protobuf content-type. */
+  private static RouteMatch.Builder grpcMethods() {
+    return RouteMatch.newBuilder()
+        .setSafeRegex(regex(GRPC_METHODS))
+        .addHeaders(
+            HeaderMatcher.newBuilder()
+                .setName("content-type")
+                .setStringMatch(StringMatcher.newBuilder().setSafeRegex(regex(GRPC_CONTENT_TYPE))));
   }
 
-  private Route restRoute(String pathRegex, String cluster, String servable) {
+  private static RouteMatch.Builder grpcMatch(String model) {
+    return grpcMethods().addHeaders(exactHeader(MODEL_HEADER, model));
+  }
+
+  private Route restRoute(RouteMatch.Builder match, String cluster, String servable) {
     return Route.newBuilder()
-        .setMatch(RouteMatch.newBuilder().setSafeRegex(regex(pathRegex)))
+        .setMatch(match)
         .setMetadata(LocalReplies.servable(servable))
         .setRoute(
             RouteAction.newBuilder()

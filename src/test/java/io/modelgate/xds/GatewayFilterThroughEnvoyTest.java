@@ -181,7 +181,7 @@ class GatewayFilterThroughEnvoyTest {
 
   private static ExtProcConfig withMaxRequestBytes(ExtProcConfig c, int bytes) {
     return new ExtProcConfig(
-        c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), c.maxInspectedBytes(), bytes, c.passive());
+        c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), bytes, c.passive());
   }
 
   /**
