@@ -138,6 +138,9 @@ final class GrpcBodies {
       CodedInputStream in = message.newCodedInput();
       in.enableAliasing(true); // bytes fields (tensor_content) share the body instead of copying it
       parsed = method.parser().parseFrom(in);
+      // A stray end-group tag stops parsing early; whole-message parsers (C++, grpc-java's
+      // marshaller) then reject the message, so must this.
+      in.checkLastTagWas(0);
     } catch (InvalidProtocolBufferException e) {
       return malformed("the request message is not a valid " + method.type() + ": " + e.getMessage());
     }
