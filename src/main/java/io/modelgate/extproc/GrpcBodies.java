@@ -33,8 +33,9 @@ import java.util.zip.InflaterInputStream;
  *
  * <p>Anything else is {@link Extraction.Refused}: a bad or short frame, trailing bytes or a
  * second frame, an unknown encoding or a compressed flag without one, a message the parser
- * rejects, no or an empty model name; a message that inflates past the limit is {@link
- * DecisionKind#TOO_LARGE}.
+ * rejects, no or an empty model name; a body over the limit, or a message that inflates past it,
+ * is {@link DecisionKind#TOO_LARGE} (Envoy 1.40 hands the filter buffered bodies over the
+ * listener's buffer limit, so the limit is checked here too).
  *
  * <p>Stateless and thread-safe; never throws on any input.
  */
@@ -91,6 +92,12 @@ final class GrpcBodies {
     Method method = METHODS.get(path);
     if (method == null) {
       throw new IllegalArgumentException("not a served method: " + path);
+    }
+    if (body.size() > maxMessageBytes) {
+      return new Extraction.Refused(
+          DecisionKind.TOO_LARGE,
+          ApiProtocol.GRPC,
+          "request body over extproc.maxRequestBytes (" + maxMessageBytes + " bytes)");
     }
     if (body.size() < FRAME_HEADER_BYTES) {
       return malformed(body.isEmpty() ? "empty request body" : "truncated gRPC frame header");

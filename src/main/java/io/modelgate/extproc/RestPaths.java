@@ -12,21 +12,21 @@ import java.util.regex.Pattern;
  * Reads the model from a TF Serving REST request as TF Serving's own handler does: {@code POST}
  * paths must fully match {@code /v1/models/<name>[/versions/<n>|/labels/<l>]:<verb>} (verb
  * {@code predict}, {@code classify} or {@code regress}), {@code GET} paths {@code
- * /v1/models/<name>[/versions/<n>|/labels/<l>][/metadata]}, case-insensitively; a name or label
- * holds no {@code /} or {@code :} and is then percent-decoded (UTF-8; a {@code +} stays a plus);
- * a version is ASCII digits, so {@code 01} is version 1. The query string is left out. A path of
+ * /v1/models/<name>[/versions/<n>|/labels/<l>][/metadata]}; a name or label holds no {@code /}
+ * or {@code :} and is then percent-decoded (UTF-8; a {@code +} stays a plus); a version is ASCII
+ * digits, so {@code 01} is version 1. The query string is left out. TF Serving also takes these
+ * paths in any letter case; the gateway serves the documented lower case only, as its Envoy
+ * routes do (whose regexes must stay small), so other cases are not served. A path of
  * one shape with the other method is {@link DecisionKind#METHOD_NOT_ALLOWED}; any other path is
  * {@link DecisionKind#NOT_SERVED}. Stateless, never throws.
  */
 final class RestPaths {
   private static final Pattern PREDICT =
       Pattern.compile(
-          "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?:(classify|regress|predict)",
-          Pattern.CASE_INSENSITIVE);
+          "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?:(classify|regress|predict)");
   private static final Pattern STATUS =
       Pattern.compile(
-          "/v1/models(?:/([^/:]+))?(?:/versions/([0-9]+)|/labels/([^/:]+))?(?:/(metadata))?",
-          Pattern.CASE_INSENSITIVE);
+          "/v1/models(?:/([^/:]+))?(?:/versions/([0-9]+)|/labels/([^/:]+))?(?:/(metadata))?");
   private static final String SERVED =
       "POST /v1/models/<name>[/versions/<n>|/labels/<label>]:predict|:classify|:regress, GET"
           + " /v1/models/<name>[/versions/<n>|/labels/<label>][/metadata]";

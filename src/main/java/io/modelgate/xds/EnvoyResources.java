@@ -81,12 +81,25 @@ public final class EnvoyResources {
 
   public static final String VERSION_HEADER = "x-model-version";
 
-  /** A REST path's start, case-insensitive as TF Serving reads it; the model name is not. */
-  private static final String MODELS_PATH = "(?i:/v1/models/)";
-  /** The inference RPCs TF Serving documents for clients; Envoy matches the path without query. */
-  private static final String GRPC_METHODS =
-      "/tensorflow\\.serving\\.(PredictionService/(Predict|Classify|Regress|MultiInference|GetModelMetadata)"
-          + "|ModelService/GetModelStatus)";
+  /**
+   * A REST path's start. Route regexes stay small: Envoy refuses RE2 programs over size 100, so
+   * paths are matched in the documented lower case only (as the gateway filter reads them).
+   */
+  private static final String MODELS_PATH = "/v1/models/";
+  private static final String GRPC_PREFIX = "/tensorflow.serving.";
+  /** The inference RPCs TF Serving documents for clients: exact {@code :path}s, no query. */
+  private static final List<String> GRPC_METHODS =
+      List.of(
+          "/tensorflow.serving.PredictionService/Predict",
+          "/tensorflow.serving.PredictionService/Classify",
+          "/tensorflow.serving.PredictionService/Regress",
+          "/tensorflow.serving.PredictionService/MultiInference",
+          "/tensorflow.serving.PredictionService/GetModelMetadata",
+          "/tensorflow.serving.ModelService/GetModelStatus");
+  private static final String NOT_SERVED =
+      "not served through this gateway: only TF Serving's inference RPCs (PredictionService"
+          + " Predict, Classify, Regress, MultiInference, GetModelMetadata; ModelService"
+          + " GetModelStatus) as application/grpc";
   private static final String GRPC_CONTENT_TYPE = "(?i)application/grpc(\\+proto)?(;.*)?";
   private static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
@@ -336,6 +349,29 @@ public final class EnvoyResources {
 
   private RouteConfiguration buildRoutes(Map<String, SortedSet<Long>> versions) {
     VirtualHost.Builder host = VirtualHost.newBuilder().setName("tfserving").addDomains("*");
+    // First, gRPC that no model route may take (the same answers the gateway filter gives, for
+    // when it fails open): a method other than the inference RPCs, then another content-type.
+    RouteMatch.Builder otherMethod = RouteMatch.newBuilder().setPrefix("/").addHeaders(grpcContentTypePrefix());
+    for (String method : GRPC_METHODS) {
+      otherMethod.addHeaders(
+          HeaderMatcher.newBuilder()
+              .setName(":path")
+              .setStringMatch(StringMatcher.newBuilder().setExact(method))
+              .setInvertMatch(true));
+    }
+    host.addRoutes(grpcDirect(otherMethod, 12, NOT_SERVED));
+    host.addRoutes(
+        grpcDirect(
+            RouteMatch.newBuilder()
+                .setPrefix("/")
+                .addHeaders(grpcContentTypePrefix())
+                .addHeaders(
+                    HeaderMatcher.newBuilder()
+                        .setName("content-type")
+                        .setStringMatch(StringMatcher.newBuilder().setSafeRegex(regex(GRPC_CONTENT_TYPE)))
+                        .setInvertMatch(true)),
+            3,
+            "the gateway serves gRPC as application/grpc or application/grpc+proto only"));
     for (ModelConfig model : config.models()) {
       String name = model.name();
       String quoted = Pattern.quote(name);
@@ -343,7 +379,7 @@ public final class EnvoyResources {
         String servable = versionOf(name, version);
         restRoutes(
             host,
-            MODELS_PATH + quoted + "(?i:/versions/)0*" + version,
+            MODELS_PATH + quoted + "/versions/0*" + version,
             ClusterNames.version(name, version, Upstream.REST),
             servable);
         host.addRoutes(
@@ -358,13 +394,13 @@ public final class EnvoyResources {
               (label, version) ->
                   restRoutes(
                       host,
-                      MODELS_PATH + quoted + "(?i:/labels/)" + Pattern.quote(label),
+                      MODELS_PATH + quoted + "/labels/" + Pattern.quote(label),
                       ClusterNames.version(name, version, Upstream.REST),
                       versionOf(name, version)));
       // A version (or label) no replica has ever reported: without these routes the request
       // would fall through to the model's route and be served by whatever version is loaded.
       String versionNotLoaded = "the requested version of model '" + name + "' is not loaded on any replica";
-      String anyVersion = MODELS_PATH + quoted + "(?i:/versions/[0-9]+|/labels/[^/:]+)";
+      String anyVersion = MODELS_PATH + quoted + "/(versions/[0-9]+|labels/[^/:]+)";
       for (RestShape shape : RestShape.values()) {
         host.addRoutes(
             restDirect(shape.match(anyVersion), 503, "{\"error\":\"" + versionNotLoaded + "\"}"));
@@ -393,7 +429,7 @@ public final class EnvoyResources {
     }
     // What no model route took: the same answers the gateway filter gives, for when it fails
     // open, so nothing but a served inference call ever reaches a replica.
-    String anyModel = MODELS_PATH + "[^/:]+(?i:/versions/[0-9]+|/labels/[^/:]+)?";
+    String anyModel = MODELS_PATH + "[^/:]+(/versions/[0-9]+|/labels/[^/:]+)?";
     for (RestShape shape : RestShape.values()) {
       host.addRoutes(
           restDirect(
@@ -402,7 +438,7 @@ public final class EnvoyResources {
     host.addRoutes(
         restDirect(
             RouteMatch.newBuilder()
-                .setSafeRegex(regex(anyModel + "(?i::(predict|classify|regress)|/metadata)?")),
+                .setSafeRegex(regex(anyModel + "(:(predict|classify|regress)|/metadata)?")),
             405,
             "{\"error\":\"method not allowed: use POST for :predict, :classify and :regress, GET for"
                 + " model status and /metadata\"}"));
@@ -410,20 +446,10 @@ public final class EnvoyResources {
         grpcDirect(
             grpcMethods(),
             5,
-            "Servable not found: modelgate cannot tell which model this call is for (the gateway"
-                + " filter reads it from the request when it is up)"));
-    host.addRoutes(
-        grpcDirect(
-            RouteMatch.newBuilder()
-                .setPrefix("/")
-                .addHeaders(
-                    HeaderMatcher.newBuilder()
-                        .setName("content-type")
-                        .setStringMatch(StringMatcher.newBuilder().setPrefix("application/grpc").setIgnoreCase(true))),
-            12,
-            "not served through this gateway: only TF Serving's inference RPCs (PredictionService"
-                + " Predict, Classify, Regress, MultiInference, GetModelMetadata; ModelService"
-                + " GetModelStatus) as application/grpc"));
+            "Servable not found: modelgate cannot tell which model this call is for: the gateway"
+                + " filter could not read it (the filter is down, or the request is over"
+                + gateway.map(g -> " extproc.maxRequestBytes, " + g.maxRequestBytes() + " bytes)").orElse(" its limit)")));
+    host.addRoutes(grpcDirect(RouteMatch.newBuilder().setPrefix("/").addHeaders(grpcContentTypePrefix()), 12, NOT_SERVED));
     host.addRoutes(
         restDirect(
             RouteMatch.newBuilder().setPrefix("/"),
@@ -440,9 +466,9 @@ public final class EnvoyResources {
    */
   private enum RestShape {
     /** {@code POST <servable>:predict|:classify|:regress}. */
-    INFERENCE("POST", "(?i::(predict|classify|regress))"),
+    INFERENCE("POST", ":(predict|classify|regress)"),
     /** {@code GET <servable>[/metadata]}: model status or metadata. */
-    STATUS("GET", "(?i:/metadata)?");
+    STATUS("GET", "(/metadata)?");
 
     private final String method;
     private final String suffix;
@@ -471,10 +497,20 @@ public final class EnvoyResources {
     return "version " + version + " of model '" + model + "'";
   }
 
-  /** The served gRPC methods, exactly, with a gRPC protobuf content-type. */
+  private static HeaderMatcher grpcContentTypePrefix() {
+    return HeaderMatcher.newBuilder()
+        .setName("content-type")
+        .setStringMatch(StringMatcher.newBuilder().setPrefix("application/grpc").setIgnoreCase(true))
+        .build();
+  }
+
+  /**
+   * TF Serving's gRPC services with a gRPC protobuf content-type; the routes before have taken
+   * every other method.
+   */
   private static RouteMatch.Builder grpcMethods() {
     return RouteMatch.newBuilder()
-        .setSafeRegex(regex(GRPC_METHODS))
+        .setPrefix(GRPC_PREFIX)
         .addHeaders(
             HeaderMatcher.newBuilder()
                 .setName("content-type")

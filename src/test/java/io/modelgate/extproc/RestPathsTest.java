@@ -27,8 +27,6 @@ class RestPathsTest {
         "/v1/models/resnet:predict",
         "/v1/models/resnet:classify",
         "/v1/models/resnet:regress",
-        "/V1/MODELS/resnet:PREDICT",
-        "/v1/Models/resnet/METADATA",
         "/v1/models/resnet:predict?debug=1&x=/v1/models/other",
         "/v1/models/resnet/metadata?x"
       })
@@ -46,7 +44,7 @@ class RestPathsTest {
         "/v1/models/resnet/versions/3:classify",
         "/v1/models/resnet/versions/3:regress?q",
         "/v1/models/resnet/versions/03:predict",
-        "/v1/models/resnet/VERSIONS/0003"
+        "/v1/models/resnet/versions/0003"
       })
   void versionShapesNameTheVersion(String path) {
     assertThat(extract(path))
@@ -81,7 +79,7 @@ class RestPathsTest {
         "/v1/models/m/versions", "/v1/models/m/labels/", "/v1/models/m/versions/abc",
         "/v1/models/m/versions/-1", "/v1/models/m/versions/1/metadata:predict",
         "/v1/models/m/versions/1/labels/x", "/v1/models/m/", "/v1/models/m/extra", "/v1/models/:predict",
-        "//v1/models/m"
+        "//v1/models/m", "/V1/MODELS/m:predict", "/v1/models/m:PREDICT"
       })
   void pathsTfServingDoesNotDocumentAreNotServed(String path) {
     Extraction extraction = extract(path);
