@@ -67,11 +67,18 @@ import java.util.regex.Pattern;
  * addresses ({@link ReplicaAddresses}: EDS takes only IPs), so two modelgate instances given the
  * same view and DNS produce byte-identical resources. Thread-safe.
  *
- * <p>Routes, first match wins: per model its version routes (REST path {@code /versions/<n>},
- * gRPC header {@code x-model-version}) and label routes, then an error for any other version or
- * label, then the model's own REST and gRPC routes; last, errors for unknown models (REST 404,
- * gRPC NOT_FOUND). Every upstream route retries on another replica (Predict is idempotent), and
- * when no replica has the model Envoy's 503 is replaced by one naming it ({@link LocalReplies}).
+ * <p>Routes, first match wins. They refuse by themselves what the gateway filter refuses, so
+ * nothing else reaches a replica when the filter fails open: first gRPC (content-type {@code
+ * application/grpc...}) calling anything but TF Serving's six inference RPCs (exact {@code
+ * :path}: UNIMPLEMENTED) or with another content-type than {@code application/grpc[+proto]}
+ * (INVALID_ARGUMENT). Then per model its version routes (REST {@code /versions/0*<n>}, gRPC
+ * header {@code x-model-version}) and label routes, an error for any other version or label,
+ * and the model's own REST and gRPC routes; REST routes match TF Serving's documented shapes
+ * only, {@code POST ...:predict|:classify|:regress} and {@code GET ...[/metadata]}. Last: unknown
+ * models (REST 404, gRPC NOT_FOUND), a documented REST shape with another method (405), other
+ * gRPC (UNIMPLEMENTED) and any other path (404 JSON). Every upstream route retries on another
+ * replica (Predict is idempotent), and when no replica has the model Envoy's 503 is replaced by
+ * one naming it ({@link LocalReplies}).
  */
 public final class EnvoyResources {
   public static final String LISTENER_NAME = "modelgate";

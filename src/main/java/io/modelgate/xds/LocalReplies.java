@@ -21,12 +21,12 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 
 /**
- * What Envoy says when no replica has the requested model loaded, or a request is over the
+ * What Envoy says when no replica has the requested model loaded, or a gRPC request is over the
  * gateway's size limit. Envoy's own answers are a bare {@code 503 no healthy upstream} and {@code
  * 413 Payload Too Large} (UNKNOWN to a gRPC client); modelgate's name the model (and version),
  * taken from the metadata of the route that matched, or the limit: REST clients get a JSON body
- * with status 503 or 413, gRPC clients UNAVAILABLE or RESOURCE_EXHAUSTED with the same sentence
- * as grpc-message. Stateless.
+ * with status 503, gRPC clients UNAVAILABLE or RESOURCE_EXHAUSTED with the sentence as
+ * grpc-message. Stateless.
  */
 final class LocalReplies {
   /** Route metadata namespace; key {@value #SERVABLE} describes what the route serves. */
@@ -50,9 +50,9 @@ final class LocalReplies {
 
   /**
    * @param maxRequestBytes the listener's buffer limit when the gateway filter buffers gRPC
-   *     bodies: a request over it gets Envoy's own 413, which is then made to name the limit
-   *     (RESOURCE_EXHAUSTED for gRPC instead of the UNKNOWN Envoy maps 413 to); empty without
-   *     the filter
+   *     bodies: when Envoy answers a request over it 413 itself, the gRPC client gets
+   *     RESOURCE_EXHAUSTED naming the limit instead of the UNKNOWN Envoy maps 413 to; empty
+   *     without the filter
    */
   static LocalReplyConfig config(OptionalInt maxRequestBytes) {
     AccessLogFilter noHealthyUpstream =
@@ -96,22 +96,18 @@ final class LocalReplies {
                             .setValue(RuntimeUInt32.newBuilder().setDefaultValue(413).setRuntimeKey("modelgate.too_large"))))
             .build();
     String message = "request body over extproc.maxRequestBytes (" + limit + " bytes)";
-    config
-        .addMappers(
-            ResponseMapper.newBuilder()
-                .setFilter(
-                    AccessLogFilter.newBuilder()
-                        .setAndFilter(AndFilter.newBuilder().addFilters(tooLarge).addFilters(grpcRequest)))
-                // Envoy keeps a grpc-status already set instead of mapping 413 to UNKNOWN.
-                .addHeadersToAdd(
-                    HeaderValueOption.newBuilder()
-                        .setHeader(HeaderValue.newBuilder().setKey("grpc-status").setValue("8"))
-                        .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD))
-                .setBodyFormatOverride(format(message, "text/plain")))
-        .addMappers(
-            ResponseMapper.newBuilder()
-                .setFilter(tooLarge)
-                .setBodyFormatOverride(format("{\"error\":\"" + message + "\"}\n", "application/json")));
+    // gRPC only: the filter buffers gRPC bodies alone, so only they can meet Envoy's 413.
+    config.addMappers(
+        ResponseMapper.newBuilder()
+            .setFilter(
+                AccessLogFilter.newBuilder()
+                    .setAndFilter(AndFilter.newBuilder().addFilters(tooLarge).addFilters(grpcRequest)))
+            // Envoy keeps a grpc-status already set instead of mapping 413 to UNKNOWN.
+            .addHeadersToAdd(
+                HeaderValueOption.newBuilder()
+                    .setHeader(HeaderValue.newBuilder().setKey("grpc-status").setValue("8"))
+                    .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD))
+            .setBodyFormatOverride(format(message, "text/plain")));
   }
 
   private static SubstitutionFormatString format(String text, String contentType) {
