@@ -191,9 +191,10 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   }
 
   /**
-   * A gRPC request whose body never came: the client's doing (a body over the listener's buffer
-   * limit, extproc.maxRequestBytes, which Envoy answers 413 itself; or a cancelled call), so it
-   * is counted and logged at debug, never routed (its routing headers were already removed).
+   * A gRPC request whose body never came: the client's doing (a body too big for modelgate's
+   * ext_proc message limit, extproc.maxRequestBytes plus 1 MiB, so Envoy fails open; Envoy's own
+   * 413; or a cancelled call), so it is counted and logged at debug. It is never routed: its
+   * routing headers were removed on the headers answer.
    */
   private void noteMissingBody() {
     if (awaitingBody) {
