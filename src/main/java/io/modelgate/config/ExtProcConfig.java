@@ -16,9 +16,9 @@ import java.util.Optional;
  * @param failureModeAllow when the service cannot be reached, Envoy routes as if the filter were
  *     absent (requests that carry {@code x-model-name} still route) instead of failing them
  * @param messageTimeout how long Envoy waits for one answer of the service
- * @param maxInspectedBytes at most this much of a gRPC request message is read for its model
  * @param maxRequestBytes the largest gRPC request Envoy buffers for the filter (the listener's
- *     buffer limit); larger ones are refused with 413
+ *     buffer limit; larger ones are refused with 413 / RESOURCE_EXHAUSTED), and the largest a
+ *     compressed request message may inflate to
  * @param passive Envoy's tries to a replica the view calls READY bring its probe forward: one
  *     answered "Servable not found" re-probes it at once; one that ended without an answer counts
  *     as its first failed probe and re-probes it
@@ -29,7 +29,6 @@ public record ExtProcConfig(
     Optional<InetSocketAddress> envoyAddress,
     boolean failureModeAllow,
     Duration messageTimeout,
-    int maxInspectedBytes,
     int maxRequestBytes,
     boolean passive) {
   public static final int DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -52,7 +51,6 @@ public record ExtProcConfig(
         Optional.empty(),
         true,
         Duration.ofMillis(500),
-        64 * 1024,
         DEFAULT_MAX_REQUEST_BYTES,
         true);
   }
@@ -70,6 +68,6 @@ public record ExtProcConfig(
   /** This configuration, switched on or off and serving on {@code address}. */
   public ExtProcConfig listeningOn(boolean on, InetSocketAddress address) {
     return new ExtProcConfig(
-        on, address, envoyAddress, failureModeAllow, messageTimeout, maxInspectedBytes, maxRequestBytes, passive);
+        on, address, envoyAddress, failureModeAllow, messageTimeout, maxRequestBytes, passive);
   }
 }

@@ -36,7 +36,6 @@ final class ExtProcSection {
     Optional<InetSocketAddress> envoyAddress = d.envoyAddress();
     boolean failureModeAllow = d.failureModeAllow();
     long messageTimeoutMs = d.messageTimeout().toMillis();
-    long maxInspectedBytes = d.maxInspectedBytes();
     long maxRequestBytes = d.maxRequestBytes();
     boolean passive = d.passive();
     ConfigNode listenNode = null;
@@ -52,8 +51,8 @@ final class ExtProcSection {
         case "envoyAddress" -> envoyAddress = Optional.of(envoyAddress(value));
         case "failureModeAllow" -> failureModeAllow = value.bool();
         case "messageTimeoutMs" -> messageTimeoutMs = range(value, 1, MAX_MESSAGE_TIMEOUT_MS);
-        case "maxInspectedBytes" ->
-            maxInspectedBytes = range(value, MIN_INSPECTED_BYTES, MAX_INSPECTED_BYTES);
+        // Obsolete: the whole gRPC message is read. Still checked, so old files load as before.
+        case "maxInspectedBytes" -> range(value, MIN_INSPECTED_BYTES, MAX_INSPECTED_BYTES);
         case "maxRequestBytes" -> maxRequestBytes = range(value, MIN_REQUEST_BYTES, MAX_REQUEST_BYTES);
         case "passive" -> passive = value.bool();
         default -> throw value.unknownKey(KEYS);
@@ -71,7 +70,6 @@ final class ExtProcSection {
         envoyAddress,
         failureModeAllow,
         Duration.ofMillis(messageTimeoutMs),
-        (int) maxInspectedBytes,
         (int) maxRequestBytes,
         passive);
   }

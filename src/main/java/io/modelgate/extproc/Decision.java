@@ -24,21 +24,13 @@ public sealed interface Decision {
     }
   }
 
-  /** Let the request through untouched. */
-  record PassThrough() implements Decision {
-    @Override
-    public DecisionKind kind() {
-      return DecisionKind.PASSED_THROUGH;
-    }
-  }
-
   /** Answer at once with an error in the request's own protocol. */
   record Reject(DecisionKind kind, ApiProtocol protocol, String message) implements Decision {
     public Reject {
       Objects.requireNonNull(kind, "kind");
       Objects.requireNonNull(protocol, "protocol");
       Objects.requireNonNull(message, "message");
-      if (kind == DecisionKind.ROUTED || kind == DecisionKind.PASSED_THROUGH) {
+      if (kind == DecisionKind.ROUTED) {
         throw new IllegalArgumentException("a rejection cannot be " + kind);
       }
     }
@@ -46,17 +38,25 @@ public sealed interface Decision {
     /** The HTTP status a REST client gets. */
     public int httpStatus() {
       return switch (kind) {
-        case UNKNOWN_MODEL -> 404;
+        case UNKNOWN_MODEL, NOT_SERVED -> 404;
         case NOT_LOADED -> 503;
+        case METHOD_NOT_ALLOWED -> 405;
+        case UNSUPPORTED_CONTENT_TYPE -> 415;
+        case TOO_LARGE -> 413;
         default -> 400;
       };
     }
 
-    /** The gRPC status code a gRPC client gets: NOT_FOUND, UNAVAILABLE or INVALID_ARGUMENT. */
+    /**
+     * The gRPC status code a gRPC client gets: NOT_FOUND, UNAVAILABLE, UNIMPLEMENTED,
+     * RESOURCE_EXHAUSTED or INVALID_ARGUMENT.
+     */
     public int grpcStatus() {
       return switch (kind) {
         case UNKNOWN_MODEL -> 5;
         case NOT_LOADED -> 14;
+        case NOT_SERVED, METHOD_NOT_ALLOWED -> 12;
+        case TOO_LARGE -> 8;
         default -> 3;
       };
     }

@@ -4,8 +4,6 @@ package io.modelgate.extproc;
 public enum DecisionKind {
   /** Continued with routing headers set. */
   ROUTED,
-  /** Continued untouched: the request names no model (another path or gRPC service). */
-  PASSED_THROUGH,
   /** Answered NOT_FOUND / 404: the model is not configured. */
   UNKNOWN_MODEL,
   /** Answered INVALID_ARGUMENT / 400: the label is not configured for the model. */
@@ -13,5 +11,16 @@ public enum DecisionKind {
   /** Answered UNAVAILABLE / 503: no replica has the wanted version loaded. */
   NOT_LOADED,
   /** Answered INVALID_ARGUMENT / 400: the request cannot be read for its model. */
-  MALFORMED
+  MALFORMED,
+  /**
+   * Answered UNIMPLEMENTED / 404: not an inference RPC or REST path TF Serving documents for
+   * clients (admin RPCs, other services, other paths).
+   */
+  NOT_SERVED,
+  /** Answered 405: a documented REST path with another HTTP method. */
+  METHOD_NOT_ALLOWED,
+  /** Answered INVALID_ARGUMENT / 415: a content-type other than {@code application/grpc[+proto]}. */
+  UNSUPPORTED_CONTENT_TYPE,
+  /** Answered RESOURCE_EXHAUSTED / 413: the decompressed message exceeds the request limit. */
+  TOO_LARGE
 }

@@ -7,11 +7,14 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counts of the gateway filter's decisions by kind since start, plus messages whose handling
- * failed unexpectedly (answered with a pass-through). Thread-safe and lock-free; read for metrics.
+ * failed unexpectedly (answered with a pass-through), forged observer messages and gRPC requests
+ * whose body never came. Thread-safe and lock-free; read for metrics.
  */
 public final class ExtProcCounters {
   private final Map<DecisionKind, LongAdder> decisions = new EnumMap<>(DecisionKind.class);
   private final LongAdder handlerFailures = new LongAdder();
+  private final LongAdder forgedObserverMessages = new LongAdder();
+  private final LongAdder missingBodies = new LongAdder();
 
   public ExtProcCounters() {
     for (DecisionKind kind : DecisionKind.values()) {
@@ -25,6 +28,24 @@ public final class ExtProcCounters {
 
   void handlerFailed() {
     handlerFailures.increment();
+  }
+
+  void forgedObserverMessage() {
+    forgedObserverMessages.increment();
+  }
+
+  void bodyMissing() {
+    missingBodies.increment();
+  }
+
+  /** Messages that claimed observability mode on a stream without the observer token (ignored). */
+  public long forgedObserverMessages() {
+    return forgedObserverMessages.sum();
+  }
+
+  /** gRPC requests whose stream ended before their body came (over the size limit, cancelled). */
+  public long missingBodies() {
+    return missingBodies.sum();
   }
 
   public long count(DecisionKind kind) {

@@ -1,6 +1,7 @@
 package io.modelgate.extproc;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.modelgate.config.ExtProcConfig;
 import java.io.IOException;
@@ -36,7 +37,7 @@ public final class ExtProcServer implements AutoCloseable {
       InetSocketAddress address, ExternalProcessorService service, int maxRequestBytes) {
     Server server =
         NettyServerBuilder.forAddress(address)
-            .addService(service)
+            .addService(ServerInterceptors.intercept(service, ObserverAuth.interceptor()))
             .maxInboundMessageSize(maxRequestBytes + ENVELOPE_BYTES)
             .build();
     try {

@@ -4,6 +4,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.StreamObserver;
+import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.view.HealthViewSource;
 import java.util.List;
@@ -27,8 +28,6 @@ import java.util.Optional;
  */
 public final class ExternalProcessorService
     extends ExternalProcessorGrpc.ExternalProcessorImplBase {
-  /** How much of a gRPC request message is searched for the model spec unless told otherwise. */
-  public static final int DEFAULT_MAX_INSPECTED_BYTES = 64 * 1024;
   /** Enough rounds for the JIT's first tier to compile the decision path. */
   private static final int WARM_UP_ROUNDS = 2_000;
 
@@ -39,24 +38,23 @@ public final class ExternalProcessorService
   private final Optional<PassiveDetector> passive;
 
   /**
-   * @param maxInspectedBytes at most this many bytes of a gRPC request message are searched for
-   *     its model spec; beyond, the client's {@code x-model-name} header is needed
+   * @param maxRequestBytes the largest gRPC request message accepted, also once inflated
    * @param passive what to do with upstream answers from Envoy's passive observer; empty ignores
    *     them
    */
   public ExternalProcessorService(
       HealthViewSource views,
       List<ModelConfig> models,
-      int maxInspectedBytes,
+      int maxRequestBytes,
       Optional<PassiveDetector> passive) {
     this.views = views;
     this.policy = new RoutingPolicy(models);
-    this.reader = new RequestReader(maxInspectedBytes);
+    this.reader = new RequestReader(maxRequestBytes);
     this.passive = passive;
   }
 
   public ExternalProcessorService(HealthViewSource views, List<ModelConfig> models) {
-    this(views, models, DEFAULT_MAX_INSPECTED_BYTES, Optional.empty());
+    this(views, models, ExtProcConfig.DEFAULT_MAX_REQUEST_BYTES, Optional.empty());
   }
 
   public ExtProcCounters counters() {
@@ -83,10 +81,10 @@ public final class ExternalProcessorService
     ExtProcCounters offRecord = new ExtProcCounters();
     String model = policy.anyModel();
     for (int i = 0; i < WARM_UP_ROUNDS; i++) {
-      RequestExchange rest = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
+      RequestExchange rest = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty(), false);
       rest.onNext(WarmUpRequests.restHeaders(model));
       rest.onCompleted();
-      RequestExchange grpc = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty());
+      RequestExchange grpc = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty(), false);
       grpc.onNext(WarmUpRequests.grpcHeaders());
       grpc.onNext(WarmUpRequests.grpcPredictBody(model));
       grpc.onCompleted();
@@ -95,6 +93,6 @@ public final class ExternalProcessorService
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
-    return new RequestExchange(responses, views, policy, reader, counters, passive);
+    return new RequestExchange(responses, views, policy, reader, counters, passive, ObserverAuth.trusted());
   }
 }

@@ -3,12 +3,9 @@ package io.modelgate.extproc;
 import java.util.Objects;
 
 /**
- * What reading one request for its model found. {@link Found} names the model; {@link
- * Malformed} is a request TF Serving would reject too; {@link Unreadable} is a well-formed
- * request whose body modelgate does not read (compressed, or the model spec lies beyond the bytes
- * inspected), so routing falls back to the client's {@code x-model-name} header; {@link
- * NotModelRequest} is traffic that names no model (other paths, other gRPC services) and passes
- * through untouched.
+ * What reading one request for its model found: {@link Found} names the model; {@link Refused}
+ * is a request the gateway answers itself (malformed, compressed in a way it cannot read, not a
+ * TF Serving inference call, ...), in the request's protocol, so it never reaches a replica.
  */
 public sealed interface Extraction {
 
@@ -18,18 +15,15 @@ public sealed interface Extraction {
     }
   }
 
-  record Malformed(ApiProtocol protocol, String reason) implements Extraction {
-    public Malformed {
+  record Refused(DecisionKind kind, ApiProtocol protocol, String reason) implements Extraction {
+    public Refused {
+      Objects.requireNonNull(kind, "kind");
       Objects.requireNonNull(protocol, "protocol");
       Objects.requireNonNull(reason, "reason");
     }
-  }
 
-  record Unreadable(String reason) implements Extraction {
-    public Unreadable {
-      Objects.requireNonNull(reason, "reason");
+    static Refused malformed(ApiProtocol protocol, String reason) {
+      return new Refused(DecisionKind.MALFORMED, protocol, reason);
     }
   }
-
-  record NotModelRequest() implements Extraction {}
 }

@@ -3,29 +3,39 @@ package io.modelgate.extproc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.WireFormat;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import io.modelgate.tfserving.api.GetModelMetadataRequest;
+import io.modelgate.tfserving.api.GetModelStatusRequest;
 import io.modelgate.tfserving.api.InferenceTask;
 import io.modelgate.tfserving.api.ModelSpec;
+import io.modelgate.tfserving.api.MultiInferenceRequest;
+import io.modelgate.tfserving.api.ClassificationRequest;
+import io.modelgate.tfserving.api.PredictRequest;
+import io.modelgate.tfserving.api.RegressionRequest;
 import java.io.IOException;
-import java.util.ArrayList;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.InflaterInputStream;
 
 /**
- * Reads the model from the first message of a TF Serving gRPC request body: the 5-byte gRPC
- * frame header (compressed flag, big-endian length), then the protobuf, of which only the
- * top-level field 1 is decoded ({@code model_spec}, or for MultiInference each {@code tasks}
- * entry's {@code model_spec}); every other field is skipped without being decoded.
+ * Reads the model from the body of a unary TF Serving gRPC request the way the replica will: the
+ * body must be exactly one gRPC frame (5-byte header: compressed flag, big-endian length; then
+ * the message), a compressed one is inflated as its {@code grpc-encoding} says ({@code gzip} or
+ * {@code deflate}, bounded by the request limit), and the message is parsed whole by the
+ * method's generated protobuf parser. The model spec is thus exactly what protobuf makes of the
+ * bytes: repeated occurrences merged, the last name and version choice winning, unknown fields
+ * skipped. MultiInference tasks must all name the same model and version choice.
  *
- * <p>At most {@code maxInspectedBytes} of the message are read, and fewer when Envoy sent only a
- * prefix of the body ({@code BUFFERED_PARTIAL} over its buffer limit, seen as a body that is not
- * at end of stream). Protobuf serializers write fields in number order, so the model spec leads
- * the message: when it lies wholly within the inspected bytes it is used, and repeats of field 1
- * further on are not seen. When it does not, or the message is compressed, the result is {@link
- * Extraction.Unreadable}. A complete body that ends inside the frame, a bad frame header, bytes
- * that are not protobuf, and a missing or empty model name are {@link Extraction.Malformed}.
- * Repeated occurrences of field 1 within the inspected bytes are merged as protobuf merges them.
- * MultiInference tasks must all name the same model and the same version or label.
+ * <p>Anything else is {@link Extraction.Refused}: a bad or short frame, trailing bytes or a
+ * second frame, an unknown encoding or a compressed flag without one, a message the parser
+ * rejects, no or an empty model name; a body over the limit, or a message that inflates past it,
+ * is {@link DecisionKind#TOO_LARGE} (Envoy 1.40 hands the filter buffered bodies over the
+ * listener's buffer limit, so the limit is checked here too).
  *
  * <p>Stateless and thread-safe; never throws on any input.
  */
@@ -33,127 +43,130 @@ final class GrpcBodies {
   private static final int FRAME_HEADER_BYTES = 5;
   private static final String PREDICTION = "/tensorflow.serving.PredictionService/";
 
-  /** The request methods that carry a model spec, by HTTP/2 {@code :path}. */
-  private static final Map<String, Shape> METHODS =
-      Map.of(
-          PREDICTION + "Predict", Shape.MODEL_SPEC,
-          PREDICTION + "Classify", Shape.MODEL_SPEC,
-          PREDICTION + "Regress", Shape.MODEL_SPEC,
-          PREDICTION + "GetModelMetadata", Shape.MODEL_SPEC,
-          PREDICTION + "MultiInference", Shape.TASKS,
-          "/tensorflow.serving.ModelService/GetModelStatus", Shape.MODEL_SPEC);
+  /** How one method's request message is parsed and where its model specs are. */
+  private record Method(String type, Parser<? extends Message> parser, Function<Message, List<ModelSpec>> specs) {}
 
-  private enum Shape {
-    /** Field 1 is a ModelSpec. */
-    MODEL_SPEC,
-    /** Field 1 is a repeated InferenceTask, whose field 1 is a ModelSpec. */
-    TASKS
-  }
+  /** The inference methods TF Serving documents for clients, by exact HTTP/2 {@code :path}. */
+  private static final Map<String, Method> METHODS =
+      Map.of(
+          PREDICTION + "Predict",
+          new Method("PredictRequest", PredictRequest.parser(), m -> List.of(((PredictRequest) m).getModelSpec())),
+          PREDICTION + "Classify",
+          new Method(
+              "ClassificationRequest",
+              ClassificationRequest.parser(),
+              m -> List.of(((ClassificationRequest) m).getModelSpec())),
+          PREDICTION + "Regress",
+          new Method(
+              "RegressionRequest", RegressionRequest.parser(), m -> List.of(((RegressionRequest) m).getModelSpec())),
+          PREDICTION + "GetModelMetadata",
+          new Method(
+              "GetModelMetadataRequest",
+              GetModelMetadataRequest.parser(),
+              m -> List.of(((GetModelMetadataRequest) m).getModelSpec())),
+          PREDICTION + "MultiInference",
+          new Method(
+              "MultiInferenceRequest",
+              MultiInferenceRequest.parser(),
+              m -> ((MultiInferenceRequest) m).getTasksList().stream().map(InferenceTask::getModelSpec).toList()),
+          "/tensorflow.serving.ModelService/GetModelStatus",
+          new Method(
+              "GetModelStatusRequest",
+              GetModelStatusRequest.parser(),
+              m -> List.of(((GetModelStatusRequest) m).getModelSpec())));
 
   private GrpcBodies() {}
 
-  /** Whether requests to this gRPC {@code :path} name a model in their body. */
-  static boolean namesModel(String path) {
-    return METHODS.containsKey(stripQuery(path));
+  /** Whether {@code path} is exactly one of the served inference methods. */
+  static boolean served(String path) {
+    return METHODS.containsKey(path);
   }
 
   /**
-   * @param body the request body as Envoy sent it (the whole body, or a prefix when {@code
-   *     endOfStream} is false)
+   * @param path a {@link #served} method
+   * @param encoding the request's {@code grpc-encoding}, "" when absent
+   * @param body the whole request body (Envoy buffers it whole; trailers may follow)
+   * @param maxMessageBytes the largest message accepted, compressed or inflated
    */
-  static Extraction extract(
-      String path, ByteString body, boolean endOfStream, int maxInspectedBytes) {
-    Shape shape = METHODS.get(stripQuery(path));
-    if (shape == null) {
-      return new Extraction.NotModelRequest();
+  static Extraction extract(String path, String encoding, ByteString body, int maxMessageBytes) {
+    Method method = METHODS.get(path);
+    if (method == null) {
+      throw new IllegalArgumentException("not a served method: " + path);
+    }
+    if (body.size() > maxMessageBytes) {
+      return new Extraction.Refused(
+          DecisionKind.TOO_LARGE,
+          ApiProtocol.GRPC,
+          "request body over extproc.maxRequestBytes (" + maxMessageBytes + " bytes)");
     }
     if (body.size() < FRAME_HEADER_BYTES) {
-      return endOfStream
-          ? malformed(body.isEmpty() ? "empty request body" : "truncated gRPC frame header")
-          : new Extraction.Unreadable("the request body was cut short before its frame header");
+      return malformed(body.isEmpty() ? "empty request body" : "truncated gRPC frame header");
     }
-    int flag = body.byteAt(0);
-    if (flag == 1) {
-      return new Extraction.Unreadable("the request message is compressed");
-    }
-    if (flag != 0) {
-      return malformed("bad gRPC frame: compressed flag " + flag);
-    }
+    int flag = body.byteAt(0) & 0xff;
     long length = 0;
     for (int i = 1; i < FRAME_HEADER_BYTES; i++) {
       length = (length << 8) | (body.byteAt(i) & 0xff);
     }
     long available = body.size() - FRAME_HEADER_BYTES;
-    if (length > available && endOfStream) {
-      return malformed(
-          "truncated gRPC message: frame says " + length + " bytes, body has " + available);
+    if (length > available) {
+      return malformed("truncated gRPC message: frame says " + length + " bytes, body has " + available);
     }
-    int inspected = (int) Math.min(Math.min(length, available), maxInspectedBytes);
-    boolean whole = inspected == length;
-    ByteString message = body.substring(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + inspected);
-    List<ModelSpec> specs = new ArrayList<>();
+    if (length < available) {
+      return malformed(
+          "a unary call carries one message, but " + (available - length) + " bytes follow the first frame");
+    }
+    ByteString message = body.substring(FRAME_HEADER_BYTES);
+    if (flag == 1) {
+      if (!encoding.equals("gzip") && !encoding.equals("deflate")) {
+        return malformed(
+            encoding.isEmpty() || encoding.equals("identity")
+                ? "the request message is flagged compressed but grpc-encoding is "
+                    + (encoding.isEmpty() ? "absent" : "identity")
+                : "grpc-encoding '" + Bounded.of(encoding) + "' is not supported (use gzip, deflate or identity)");
+      }
+      try {
+        Optional<ByteString> inflated = inflate(encoding, message, maxMessageBytes);
+        if (inflated.isEmpty()) {
+          return new Extraction.Refused(
+              DecisionKind.TOO_LARGE,
+              ApiProtocol.GRPC,
+              "the " + encoding + "-compressed request message inflates past extproc.maxRequestBytes ("
+                  + maxMessageBytes + " bytes)");
+        }
+        message = inflated.get();
+      } catch (IOException e) {
+        return malformed("the request message is not valid " + encoding + " data");
+      }
+    } else if (flag != 0) {
+      return malformed("bad gRPC frame: compressed flag " + flag);
+    }
+    Message parsed;
     try {
-      readSpecs(message.newCodedInput(), shape, specs);
+      CodedInputStream in = message.newCodedInput();
+      in.enableAliasing(true); // bytes fields (tensor_content) share the body instead of copying it
+      parsed = method.parser().parseFrom(in);
+      // A stray end-group tag stops parsing early; whole-message parsers (C++, grpc-java's
+      // marshaller) then reject the message, so must this.
+      in.checkLastTagWas(0);
     } catch (InvalidProtocolBufferException e) {
-      if (whole) {
-        return malformed("request message is not valid protobuf");
-      }
-      // The inspected bytes end inside a field: what was read before the cut stands.
+      return malformed("the request message is not a valid " + method.type() + ": " + e.getMessage());
     }
+    List<ModelSpec> specs = method.specs().apply(parsed);
     if (specs.isEmpty()) {
-      if (!whole) {
-        return new Extraction.Unreadable(
-            "model_spec is not within the first " + inspected + " bytes of the request message");
-      }
-      return malformed(
-          shape == Shape.TASKS
-              ? "MultiInference request has no tasks"
-              : "request has no model_spec");
+      return malformed("MultiInference request has no tasks");
     }
     return fromSpecs(specs);
   }
 
-  /** Adds each top-level field-1 occurrence's model spec, in order; skips everything else. */
-  private static void readSpecs(CodedInputStream in, Shape shape, List<ModelSpec> specs)
-      throws InvalidProtocolBufferException {
-    ModelSpec.Builder merged = null;
-    try {
-      while (true) {
-        int tag = in.readTag();
-        if (tag == 0) {
-          break;
-        }
-        if (WireFormat.getTagFieldNumber(tag) != 1) {
-          if (!in.skipField(tag)) {
-            throw new InvalidProtocolBufferException("unexpected end-group tag");
-          }
-          continue;
-        }
-        if (WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-          throw new InvalidProtocolBufferException("field 1 is not a message");
-        }
-        ByteString bytes = in.readBytes();
-        if (shape == Shape.TASKS) {
-          specs.add(InferenceTask.parseFrom(bytes).getModelSpec());
-        } else {
-          // A singular message field given twice is merged, as protobuf parsers do.
-          merged = merged == null ? ModelSpec.newBuilder() : merged;
-          merged.mergeFrom(bytes);
-        }
-      }
-    } catch (InvalidProtocolBufferException e) {
-      addMerged(merged, specs);
-      throw e;
-    } catch (IOException e) {
-      addMerged(merged, specs);
-      throw new InvalidProtocolBufferException(e);
-    }
-    addMerged(merged, specs);
-  }
-
-  private static void addMerged(ModelSpec.Builder merged, List<ModelSpec> specs) {
-    if (merged != null) {
-      specs.add(merged.build());
+  /** {@code message} inflated as {@code encoding} says; empty if it exceeds {@code max} bytes. */
+  private static Optional<ByteString> inflate(String encoding, ByteString message, int max) throws IOException {
+    // gRPC's "deflate" is the zlib format (RFC 1950), as InflaterInputStream reads it.
+    try (InputStream in =
+        encoding.equals("gzip")
+            ? new GZIPInputStream(message.newInput())
+            : new InflaterInputStream(message.newInput())) {
+      byte[] out = in.readNBytes(max + 1);
+      return out.length > max ? Optional.empty() : Optional.of(ByteString.copyFrom(out));
     }
   }
 
@@ -163,14 +176,14 @@ final class GrpcBodies {
       if (!other.getName().equals(first.getName())) {
         return malformed(
             "MultiInference tasks name different models: '"
-                + first.getName()
+                + Bounded.of(first.getName())
                 + "' and '"
-                + other.getName()
+                + Bounded.of(other.getName())
                 + "'");
       }
       if (!sameVersionChoice(first, other)) {
         return malformed(
-            "MultiInference tasks name different versions of model '" + first.getName() + "'");
+            "MultiInference tasks name different versions of model '" + Bounded.of(first.getName()) + "'");
       }
     }
     if (first.getName().isEmpty()) {
@@ -179,8 +192,7 @@ final class GrpcBodies {
     return switch (first.getVersionChoiceCase()) {
       case VERSION ->
           new Extraction.Found(
-              ModelRequest.version(
-                  first.getName(), first.getVersion().getValue(), ApiProtocol.GRPC));
+              ModelRequest.version(first.getName(), first.getVersion().getValue(), ApiProtocol.GRPC));
       case VERSION_LABEL ->
           first.getVersionLabel().isEmpty()
               ? malformed("model_spec.version_label is empty")
@@ -197,12 +209,7 @@ final class GrpcBodies {
         && a.getVersionLabel().equals(b.getVersionLabel());
   }
 
-  private static String stripQuery(String path) {
-    int query = path.indexOf('?');
-    return query < 0 ? path : path.substring(0, query);
-  }
-
-  private static Extraction malformed(String reason) {
-    return new Extraction.Malformed(ApiProtocol.GRPC, reason);
+  private static Extraction.Refused malformed(String reason) {
+    return Extraction.Refused.malformed(ApiProtocol.GRPC, reason);
   }
 }

@@ -19,8 +19,14 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.He
  * <p>{@code BUFFERED}, not {@code BUFFERED_PARTIAL}: with {@code BUFFERED_PARTIAL}, Envoy 1.40
  * sometimes (about 1 gRPC call in 300 under concurrent load, when the body arrives before the
  * headers answer) routes the request before applying the headers set on the body, so it misses
- * the model's route. The price of {@code BUFFERED}: a request larger than the listener's buffer
- * limit ({@code extproc.maxRequestBytes}) is refused by Envoy with 413. Envoy applies an override
+ * the model's route. {@code BUFFERED} bodies are whole: the service treats one as complete even
+ * when {@code end_of_stream} is false (gRPC trailers follow). The listener's buffer limit is
+ * {@code extproc.maxRequestBytes}; Envoy 1.40 still hands bigger bodies to the filter (which
+ * refuses them RESOURCE_EXHAUSTED) as long as the ext_proc message fits modelgate's gRPC
+ * limit, and past that the filter fails open onto a route that refuses the call naming the
+ * limit. The service's headers answer removes the client's routing headers, with {@code
+ * clear_route_cache}, in the same response as the override (checked on Envoy 1.40 in
+ * ExtProcEnvoyTest). Envoy applies an override
  * to both directions, so {@link #GRPC_BODY} repeats every other setting of {@link #FILTER}; change
  * them together.
  */

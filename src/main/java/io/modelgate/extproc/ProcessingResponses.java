@@ -42,24 +42,21 @@ final class ProcessingResponses {
 
   private ProcessingResponses() {}
 
-  /** Continue with the request headers as they are. */
-  static ProcessingResponse continueHeaders() {
+  /**
+   * Continue without the client's routing headers, and send the request body: the gRPC model
+   * spec is in it. Removed now, so that if Envoy later gives up on the body (message timeout,
+   * fail-open) the request has no model to route by and gets the routes' NOT_FOUND.
+   */
+  static ProcessingResponse clearRoutingAndSendBody() {
+    CommonResponse common =
+        CommonResponse.newBuilder()
+            .setHeaderMutation(
+                HeaderMutation.newBuilder().addRemoveHeaders(MODEL_HEADER).addRemoveHeaders(VERSION_HEADER))
+            .setClearRouteCache(true)
+            .build();
     return ProcessingResponse.newBuilder()
-        .setRequestHeaders(HeadersResponse.getDefaultInstance())
-        .build();
-  }
-
-  /** Continue, and send the request body: the gRPC model spec is in it. */
-  static ProcessingResponse continueHeadersAndSendBody() {
-    return ProcessingResponse.newBuilder()
-        .setRequestHeaders(HeadersResponse.getDefaultInstance())
+        .setRequestHeaders(HeadersResponse.newBuilder().setResponse(common))
         .setModeOverride(ProcessingModes.GRPC_BODY)
-        .build();
-  }
-
-  static ProcessingResponse continueBody() {
-    return ProcessingResponse.newBuilder()
-        .setRequestBody(BodyResponse.getDefaultInstance())
         .build();
   }
 
@@ -68,10 +65,7 @@ final class ProcessingResponses {
     if (decision instanceof Decision.Route route) {
       return routed(route, onBody);
     }
-    if (decision instanceof Decision.Reject reject) {
-      return rejected(reject);
-    }
-    return onBody ? continueBody() : continueHeaders();
+    return rejected((Decision.Reject) decision);
   }
 
   /** An answer that changes nothing, matching the kind of {@code request}; null if none. */

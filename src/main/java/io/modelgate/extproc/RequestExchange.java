@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,14 +23,15 @@ import org.slf4j.LoggerFactory;
  * filter in observability mode) is one try instead: its request headers and then its response
  * headers, or an end without them, go to the {@link PassiveDetector}.
  *
+ * <p>Observer messages count only on streams that carry the observer token ({@link
+ * ObserverAuth}); anyone else's message that claims observability mode is ignored and counted.
+ *
  * <p>grpc-java delivers one stream's messages one at a time, so the state here needs no lock.
  * Handling never throws: an unexpected failure is logged, counted, and answered as a
  * pass-through, so a bug in modelgate costs routing, not the request.
  */
 final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(RequestExchange.class);
-  /** Warn once per process: a missing body is a filter configuration error, not a request's. */
-  private static final AtomicBoolean WARNED_NO_BODY = new AtomicBoolean();
 
   private final StreamObserver<ProcessingResponse> responses;
   private final HealthViewSource views;
@@ -39,6 +39,8 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private final RequestReader reader;
   private final ExtProcCounters counters;
   private final Optional<PassiveDetector> passive;
+  /** Whether this stream carried the observer token. */
+  private final boolean trustedObserver;
   private Map<String, String> headers = Map.of();
   private boolean awaitingBody;
   private boolean answeredAll;
@@ -52,8 +54,10 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
       RoutingPolicy policy,
       RequestReader reader,
       ExtProcCounters counters,
-      Optional<PassiveDetector> passive) {
+      Optional<PassiveDetector> passive,
+      boolean trustedObserver) {
     this.responses = responses;
+    this.trustedObserver = trustedObserver;
     this.passive = passive;
     this.views = views;
     this.policy = policy;
@@ -127,9 +131,20 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
     }
   }
 
-  /** Whether the message comes from Envoy's passive observer (an upstream filter). */
+  /**
+   * Whether the message comes from Envoy's passive observer (an upstream filter). A message that
+   * claims observability mode on a stream without the observer token is counted and answered as
+   * a pass-through: a forged observer cannot bring probes forward.
+   */
   private boolean observer(ProcessingRequest request) {
-    return request.getObservabilityMode() && passive.isPresent();
+    if (!request.getObservabilityMode() || passive.isEmpty()) {
+      return false;
+    }
+    if (!trustedObserver) {
+      counters.forgedObserverMessage();
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -148,14 +163,15 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
     Optional<Extraction> extraction = reader.fromHeaders(headers, message.getEndOfStream());
     if (extraction.isEmpty()) {
       awaitingBody = true;
-      return ProcessingResponses.continueHeadersAndSendBody();
+      return ProcessingResponses.clearRoutingAndSendBody();
     }
     return ProcessingResponses.decided(decide(extraction.get()), /* onBody= */ false);
   }
 
   private ProcessingResponse onRequestBody(HttpBody body) {
     awaitingBody = false;
-    Extraction extraction = reader.fromBody(headers, body.getBody(), body.getEndOfStream());
+    // BUFFERED: the body is whole even when end_of_stream is false (trailers follow).
+    Extraction extraction = reader.fromBody(headers, body.getBody());
     return ProcessingResponses.decided(decide(extraction), /* onBody= */ true);
   }
 
@@ -163,27 +179,30 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
     Decision decision;
     if (extraction instanceof Extraction.Found found) {
       decision = policy.decide(found.request(), views.current());
-    } else if (extraction instanceof Extraction.Malformed malformed) {
-      decision =
-          new Decision.Reject(DecisionKind.MALFORMED, malformed.protocol(), malformed.reason());
     } else {
-      // NotModelRequest; Unreadable never gets here, RequestReader falls back to headers.
-      decision = new Decision.PassThrough();
+      Extraction.Refused refused = (Extraction.Refused) extraction;
+      decision = new Decision.Reject(refused.kind(), refused.protocol(), refused.reason());
     }
     counters.record(decision.kind());
     if (decision instanceof Decision.Reject reject) {
-      LOG.debug(
-          "rejected {} {}: {}", headers.get(":method"), headers.get(":path"), reject.message());
+      LOG.debug("rejected {} {}: {}", headers.get(":method"), Bounded.of(headers.getOrDefault(":path", "")), reject.message());
     }
     return decision;
   }
 
+  /**
+   * A gRPC request whose body never came: the client's doing (a body too big for modelgate's
+   * ext_proc message limit, extproc.maxRequestBytes plus 1 MiB, so Envoy fails open; Envoy's own
+   * 413; or a cancelled call), so it is counted and logged at debug. It is never routed: its
+   * routing headers were removed on the headers answer.
+   */
   private void noteMissingBody() {
-    if (awaitingBody && WARNED_NO_BODY.compareAndSet(false, true)) {
-      LOG.warn(
-          "a gRPC request's ext_proc stream ended before its body reached modelgate: Envoy's"
-              + " message timeout fired, the client cancelled, or the filter lacks"
-              + " allow_mode_override: true (or sets send_body_without_waiting_for_header_response)");
+    if (awaitingBody) {
+      awaitingBody = false;
+      counters.bodyMissing();
+      LOG.debug(
+          "{} ended before its body reached modelgate (over extproc.maxRequestBytes, or cancelled)",
+          Bounded.of(headers.getOrDefault(":path", "")));
     }
   }
 

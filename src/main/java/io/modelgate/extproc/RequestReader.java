@@ -4,24 +4,34 @@ import com.google.protobuf.ByteString;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
- * Finds the model in one HTTP request as ext_proc presents it: from the {@code :path} for REST,
- * from the first message of the body for gRPC ({@code content-type} {@code application/grpc} or
- * {@code application/grpc+...}, as Envoy tells gRPC apart; grpc-web is not gRPC here). When a
- * gRPC body is {@link Extraction.Unreadable}, the client's own {@code x-model-name} (and
- * optional numeric {@code x-model-version}) headers name the model instead; without them the
- * request is malformed, with a message that says to send the header. Immutable and thread-safe.
+ * Finds the model in one HTTP request as ext_proc presents it, or refuses the request.
+ *
+ * <p>A request is gRPC when its {@code :path} has the gRPC shape {@code /<package>.<Service>/...}
+ * or its {@code content-type} starts with {@code application/grpc}; anything else is REST ({@link
+ * RestPaths}). A gRPC request must say {@code application/grpc} or {@code application/grpc+proto}
+ * (gRPC-web, JSON or none are refused), call one of the inference methods exactly ({@link
+ * GrpcBodies#served}; admin RPCs, other services, a trailing slash or a query are UNIMPLEMENTED),
+ * and its model comes from its body alone. A client's own {@code x-model-name} / {@code
+ * x-model-version} never route: when sent, they must agree with the body, or the request is
+ * refused naming both. Immutable and thread-safe.
  */
 final class RequestReader {
-  private final int maxInspectedBytes;
+  private static final Pattern GRPC_PATH = Pattern.compile("/[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+/.*");
+  private static final String SERVED =
+      "tensorflow.serving.PredictionService/{Predict,Classify,Regress,MultiInference,GetModelMetadata}"
+          + " and tensorflow.serving.ModelService/GetModelStatus";
 
-  RequestReader(int maxInspectedBytes) {
-    if (maxInspectedBytes < 1) {
-      throw new IllegalArgumentException(
-          "maxInspectedBytes must be positive: " + maxInspectedBytes);
+  private final int maxRequestBytes;
+
+  /** @param maxRequestBytes the largest request message accepted, also once inflated */
+  RequestReader(int maxRequestBytes) {
+    if (maxRequestBytes < 1) {
+      throw new IllegalArgumentException("maxRequestBytes must be positive: " + maxRequestBytes);
     }
-    this.maxInspectedBytes = maxInspectedBytes;
+    this.maxRequestBytes = maxRequestBytes;
   }
 
   /**
@@ -32,56 +42,82 @@ final class RequestReader {
    */
   Optional<Extraction> fromHeaders(Map<String, String> headers, boolean endOfStream) {
     String path = headers.getOrDefault(":path", "");
-    if (!isGrpc(headers.getOrDefault("content-type", ""))) {
-      return Optional.of(RestPaths.extract(path));
+    String contentType = headers.getOrDefault("content-type", "");
+    boolean grpcType = contentType.toLowerCase(Locale.ROOT).startsWith("application/grpc");
+    if (!grpcType && !GRPC_PATH.matcher(path).matches()) {
+      return Optional.of(RestPaths.extract(headers.getOrDefault(":method", ""), path));
     }
-    if (!GrpcBodies.namesModel(path)) {
-      return Optional.of(new Extraction.NotModelRequest());
+    if (!isGrpc(contentType)) {
+      return Optional.of(
+          new Extraction.Refused(
+              DecisionKind.UNSUPPORTED_CONTENT_TYPE,
+              grpcType ? ApiProtocol.GRPC : ApiProtocol.REST,
+              (contentType.isEmpty() ? "no content-type" : "content-type '" + Bounded.of(contentType) + "'")
+                  + " on gRPC path "
+                  + Bounded.of(path)
+                  + ": the gateway serves gRPC as application/grpc or application/grpc+proto"));
+    }
+    if (!GrpcBodies.served(path)) {
+      return Optional.of(
+          new Extraction.Refused(
+              DecisionKind.NOT_SERVED,
+              ApiProtocol.GRPC,
+              "method " + Bounded.of(path) + " is not served through this gateway (served: " + SERVED + ")"));
     }
     if (endOfStream) {
-      return Optional.of(new Extraction.Malformed(ApiProtocol.GRPC, "empty request body"));
+      return Optional.of(Extraction.Refused.malformed(ApiProtocol.GRPC, "empty request body"));
     }
     return Optional.empty();
   }
 
   /** The model of a gRPC request whose headers asked for the body. */
-  Extraction fromBody(Map<String, String> headers, ByteString body, boolean endOfStream) {
+  Extraction fromBody(Map<String, String> headers, ByteString body) {
     Extraction extraction =
-        GrpcBodies.extract(headers.getOrDefault(":path", ""), body, endOfStream, maxInspectedBytes);
-    if (extraction instanceof Extraction.Unreadable unreadable) {
-      return fromClientHeaders(headers, unreadable.reason());
+        GrpcBodies.extract(
+            headers.getOrDefault(":path", ""), headers.getOrDefault("grpc-encoding", ""), body, maxRequestBytes);
+    if (extraction instanceof Extraction.Found found) {
+      return agreeingWithClientHeaders(found, headers);
     }
     return extraction;
   }
 
-  private static Extraction fromClientHeaders(Map<String, String> headers, String unreadable) {
-    String model = headers.getOrDefault(ProcessingResponses.MODEL_HEADER, "");
-    if (model.isEmpty()) {
-      return new Extraction.Malformed(
+  /** {@code found}, unless the client's routing headers name another model or version. */
+  private static Extraction agreeingWithClientHeaders(Extraction.Found found, Map<String, String> headers) {
+    ModelRequest body = found.request();
+    String model = headers.get(ProcessingResponses.MODEL_HEADER);
+    if (model != null && !model.equals(body.model())) {
+      return Extraction.Refused.malformed(
           ApiProtocol.GRPC,
-          unreadable + ": name the model in an " + ProcessingResponses.MODEL_HEADER + " header");
+          ProcessingResponses.MODEL_HEADER
+              + " '"
+              + Bounded.of(model)
+              + "' disagrees with the request's model_spec.name '"
+              + Bounded.of(body.model())
+              + "'");
     }
     String version = headers.get(ProcessingResponses.VERSION_HEADER);
-    if (version == null) {
-      return new Extraction.Found(ModelRequest.latest(model, ApiProtocol.GRPC));
-    }
-    try {
-      if (!version.chars().allMatch(c -> c >= '0' && c <= '9')) {
-        throw new NumberFormatException();
-      }
-      return new Extraction.Found(
-          ModelRequest.version(model, Long.parseLong(version), ApiProtocol.GRPC));
-    } catch (NumberFormatException e) {
-      return new Extraction.Malformed(
+    if (version != null
+        && !(body.version().isPresent() && version.equals(Long.toString(body.version().getAsLong())))) {
+      String asked =
+          body.version().isPresent()
+              ? "version " + body.version().getAsLong()
+              : body.label().map(l -> "label '" + Bounded.of(l) + "'").orElse("no version");
+      return Extraction.Refused.malformed(
           ApiProtocol.GRPC,
-          ProcessingResponses.VERSION_HEADER + " '" + version + "' is not a version number");
+          ProcessingResponses.VERSION_HEADER
+              + " '"
+              + Bounded.of(version)
+              + "' disagrees with the request's model_spec, which asks for "
+              + asked);
     }
+    return found;
   }
 
+  /** {@code application/grpc} or {@code application/grpc+proto}, any case, optional parameters. */
   static boolean isGrpc(String contentType) {
     String type = contentType.toLowerCase(Locale.ROOT);
-    return type.equals("application/grpc")
-        || type.startsWith("application/grpc+")
-        || type.startsWith("application/grpc;");
+    int params = type.indexOf(';');
+    String bare = (params < 0 ? type : type.substring(0, params)).strip();
+    return bare.equals("application/grpc") || bare.equals("application/grpc+proto");
   }
 }

@@ -5,85 +5,75 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Reads the model from a TF Serving REST path: {@code /v1/models/<name>} optionally followed by
- * {@code /versions/<n>} or {@code /labels/<l>}, then either {@code :predict|:classify|:regress}
- * or an optional {@code /metadata}. The query string is ignored and each segment is
- * percent-decoded (UTF-8; a {@code +} stays a plus). Paths outside {@code /v1/models} name no
- * model; anything else under it that does not fit is malformed. Stateless, never throws.
+ * Reads the model from a TF Serving REST request as TF Serving's own handler does: {@code POST}
+ * paths must fully match {@code /v1/models/<name>[/versions/<n>|/labels/<l>]:<verb>} (verb
+ * {@code predict}, {@code classify} or {@code regress}), {@code GET} paths {@code
+ * /v1/models/<name>[/versions/<n>|/labels/<l>][/metadata]}; a name or label holds no {@code /}
+ * or {@code :} and is then percent-decoded (UTF-8; a {@code +} stays a plus); a version is ASCII
+ * digits, so {@code 01} is version 1. The query string is left out. TF Serving also takes these
+ * paths in any letter case; the gateway serves the documented lower case only, as its Envoy
+ * routes do (whose regexes must stay small), so other cases are not served. A path of
+ * one shape with the other method is {@link DecisionKind#METHOD_NOT_ALLOWED}; any other path is
+ * {@link DecisionKind#NOT_SERVED}. Stateless, never throws.
  */
 final class RestPaths {
-  private static final String PREFIX = "/v1/models";
-  private static final Set<String> VERBS = Set.of("predict", "classify", "regress");
+  private static final Pattern PREDICT =
+      Pattern.compile(
+          "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?:(classify|regress|predict)");
+  private static final Pattern STATUS =
+      Pattern.compile(
+          "/v1/models(?:/([^/:]+))?(?:/versions/([0-9]+)|/labels/([^/:]+))?(?:/(metadata))?");
+  private static final String SERVED =
+      "POST /v1/models/<name>[/versions/<n>|/labels/<label>]:predict|:classify|:regress, GET"
+          + " /v1/models/<name>[/versions/<n>|/labels/<label>][/metadata]";
 
   private RestPaths() {}
 
-  static Extraction extract(String pathAndQuery) {
+  static Extraction extract(String method, String pathAndQuery) {
     String path = stripQuery(pathAndQuery);
-    if (!path.equals(PREFIX) && !path.startsWith(PREFIX + "/")) {
-      return new Extraction.NotModelRequest();
+    Matcher predict = PREDICT.matcher(path);
+    Matcher status = STATUS.matcher(path);
+    Matcher matched;
+    String wanted;
+    if (predict.matches()) {
+      matched = predict;
+      wanted = "POST";
+    } else if (status.matches()) {
+      matched = status;
+      wanted = "GET";
+    } else {
+      return new Extraction.Refused(
+          DecisionKind.NOT_SERVED,
+          ApiProtocol.REST,
+          "'" + Bounded.of(path) + "' is not a TF Serving inference path (served: " + SERVED + ")");
     }
-    String rest = path.substring(Math.min(path.length(), PREFIX.length() + 1));
-    if (rest.isEmpty()) {
-      return malformed("no model name in " + path);
+    if (!wanted.equals(method)) {
+      return new Extraction.Refused(
+          DecisionKind.METHOD_NOT_ALLOWED,
+          ApiProtocol.REST,
+          Bounded.of(method) + " is not allowed on " + Bounded.of(path) + " (use " + wanted + ")");
     }
-    // TF Serving's names, versions and labels hold no raw ':', so the first one starts the verb.
-    String verb = null;
-    int colon = rest.indexOf(':');
-    if (colon >= 0) {
-      verb = rest.substring(colon + 1);
-      rest = rest.substring(0, colon);
-      if (!VERBS.contains(verb)) {
-        return malformed("unknown verb ':" + verb + "' (use :predict, :classify or :regress)");
-      }
+    if (matched.group(1) == null) {
+      return malformed("no model name in " + Bounded.of(path));
     }
-    String[] segments = rest.split("/", -1);
     try {
-      return parseSegments(segments, verb);
-    } catch (CharacterCodingException | IllegalArgumentException e) {
-      return malformed("bad percent-encoding in " + path);
-    }
-  }
-
-  private static Extraction parseSegments(String[] segments, String verb)
-      throws CharacterCodingException {
-    String model = decode(segments[0]);
-    if (model.isEmpty()) {
-      return malformed("empty model name");
-    }
-    int next = 1;
-    ModelRequest request = ModelRequest.latest(model, ApiProtocol.REST);
-    if (next < segments.length) {
-      String kind = segments[next];
-      if (kind.equals("versions") || kind.equals("labels")) {
-        if (next + 1 >= segments.length || segments[next + 1].isEmpty()) {
-          return malformed("missing value after /" + kind);
-        }
-        String value = decode(segments[next + 1]);
-        if (kind.equals("versions")) {
-          if (!value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return malformed("version '" + value + "' is not a number");
-          }
-          try {
-            request = ModelRequest.version(model, Long.parseLong(value), ApiProtocol.REST);
-          } catch (NumberFormatException e) {
-            return malformed("version '" + value + "' is out of range");
-          }
-        } else {
-          request = ModelRequest.label(model, value, ApiProtocol.REST);
-        }
-        next += 2;
+      String model = decode(matched.group(1));
+      if (matched.group(2) != null) {
+        return new Extraction.Found(ModelRequest.version(model, Long.parseLong(matched.group(2)), ApiProtocol.REST));
       }
+      if (matched.group(3) != null) {
+        return new Extraction.Found(ModelRequest.label(model, decode(matched.group(3)), ApiProtocol.REST));
+      }
+      return new Extraction.Found(ModelRequest.latest(model, ApiProtocol.REST));
+    } catch (NumberFormatException e) {
+      return malformed("version '" + Bounded.of(matched.group(2)) + "' is out of range");
+    } catch (CharacterCodingException | IllegalArgumentException e) {
+      return malformed("bad percent-encoding in " + Bounded.of(path));
     }
-    if (verb == null && next < segments.length && segments[next].equals("metadata")) {
-      next++;
-    }
-    if (next < segments.length) {
-      return malformed("unexpected path segment '" + segments[next] + "'");
-    }
-    return new Extraction.Found(request);
   }
 
   private static String stripQuery(String path) {
@@ -123,6 +113,6 @@ final class RestPaths {
   }
 
   private static Extraction malformed(String reason) {
-    return new Extraction.Malformed(ApiProtocol.REST, reason);
+    return Extraction.Refused.malformed(ApiProtocol.REST, reason);
   }
 }

@@ -49,7 +49,7 @@ public final class RoutingPolicy {
           DecisionKind.UNKNOWN_MODEL,
           request.protocol(),
           "model '"
-              + request.model()
+              + Bounded.of(request.model())
               + "' is not served here (known: "
               + String.join(", ", models.keySet())
               + ")");
@@ -63,7 +63,7 @@ public final class RoutingPolicy {
         return new Decision.Reject(
             DecisionKind.UNKNOWN_LABEL,
             request.protocol(),
-            what + " has no version label '" + label + "' (known: " + knownLabels(config) + ")");
+            what + " has no version label '" + Bounded.of(label) + "' (known: " + knownLabels(config) + ")");
       }
       wanted = OptionalLong.of(version);
       what += " label '" + label + "' (version " + version + ")";

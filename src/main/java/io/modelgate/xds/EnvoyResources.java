@@ -52,6 +52,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.SortedSet;
@@ -66,11 +67,18 @@ import java.util.regex.Pattern;
  * addresses ({@link ReplicaAddresses}: EDS takes only IPs), so two modelgate instances given the
  * same view and DNS produce byte-identical resources. Thread-safe.
  *
- * <p>Routes, first match wins: per model its version routes (REST path {@code /versions/<n>},
- * gRPC header {@code x-model-version}) and label routes, then an error for any other version or
- * label, then the model's own REST and gRPC routes; last, errors for unknown models (REST 404,
- * gRPC NOT_FOUND). Every upstream route retries on another replica (Predict is idempotent), and
- * when no replica has the model Envoy's 503 is replaced by one naming it ({@link LocalReplies}).
+ * <p>Routes, first match wins. They refuse by themselves what the gateway filter refuses, so
+ * nothing else reaches a replica when the filter fails open: first gRPC (content-type {@code
+ * application/grpc...}) calling anything but TF Serving's six inference RPCs (exact {@code
+ * :path}: UNIMPLEMENTED) or with another content-type than {@code application/grpc[+proto]}
+ * (INVALID_ARGUMENT). Then per model its version routes (REST {@code /versions/0*<n>}, gRPC
+ * header {@code x-model-version}) and label routes, an error for any other version or label,
+ * and the model's own REST and gRPC routes; REST routes match TF Serving's documented shapes
+ * only, {@code POST ...:predict|:classify|:regress} and {@code GET ...[/metadata]}. Last: unknown
+ * models (REST 404, gRPC NOT_FOUND), a documented REST shape with another method (405), other
+ * gRPC (UNIMPLEMENTED) and any other path (404 JSON). Every upstream route retries on another
+ * replica (Predict is idempotent), and when no replica has the model Envoy's 503 is replaced by
+ * one naming it ({@link LocalReplies}).
  */
 public final class EnvoyResources {
   public static final String LISTENER_NAME = "modelgate";
@@ -80,7 +88,26 @@ public final class EnvoyResources {
 
   public static final String VERSION_HEADER = "x-model-version";
 
+  /**
+   * A REST path's start. Route regexes stay small: Envoy refuses RE2 programs over size 100, so
+   * paths are matched in the documented lower case only (as the gateway filter reads them).
+   */
+  private static final String MODELS_PATH = "/v1/models/";
   private static final String GRPC_PREFIX = "/tensorflow.serving.";
+  /** The inference RPCs TF Serving documents for clients: exact {@code :path}s, no query. */
+  private static final List<String> GRPC_METHODS =
+      List.of(
+          "/tensorflow.serving.PredictionService/Predict",
+          "/tensorflow.serving.PredictionService/Classify",
+          "/tensorflow.serving.PredictionService/Regress",
+          "/tensorflow.serving.PredictionService/MultiInference",
+          "/tensorflow.serving.PredictionService/GetModelMetadata",
+          "/tensorflow.serving.ModelService/GetModelStatus");
+  private static final String NOT_SERVED =
+      "not served through this gateway: only TF Serving's inference RPCs (PredictionService"
+          + " Predict, Classify, Regress, MultiInference, GetModelMetadata; ModelService"
+          + " GetModelStatus) as application/grpc";
+  private static final String GRPC_CONTENT_TYPE = "(?i)application/grpc(\\+proto)?(;.*)?";
   private static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   private final ModelgateConfig config;
@@ -287,7 +314,9 @@ public final class EnvoyResources {
         HttpConnectionManager.newBuilder()
             .setStatPrefix(LISTENER_NAME)
             .setCodecType(HttpConnectionManager.CodecType.AUTO)
-            .setLocalReplyConfig(LocalReplies.config())
+            .setLocalReplyConfig(
+                LocalReplies.config(
+                    gateway.map(g -> OptionalInt.of(g.maxRequestBytes())).orElse(OptionalInt.empty())))
             .setRds(
                 Rds.newBuilder()
                     .setRouteConfigName(ROUTE_CONFIG_NAME)
@@ -327,16 +356,39 @@ public final class EnvoyResources {
 
   private RouteConfiguration buildRoutes(Map<String, SortedSet<Long>> versions) {
     VirtualHost.Builder host = VirtualHost.newBuilder().setName("tfserving").addDomains("*");
+    // First, gRPC that no model route may take (the same answers the gateway filter gives, for
+    // when it fails open): a method other than the inference RPCs, then another content-type.
+    RouteMatch.Builder otherMethod = RouteMatch.newBuilder().setPrefix("/").addHeaders(grpcContentTypePrefix());
+    for (String method : GRPC_METHODS) {
+      otherMethod.addHeaders(
+          HeaderMatcher.newBuilder()
+              .setName(":path")
+              .setStringMatch(StringMatcher.newBuilder().setExact(method))
+              .setInvertMatch(true));
+    }
+    host.addRoutes(grpcDirect(otherMethod, 12, NOT_SERVED));
+    host.addRoutes(
+        grpcDirect(
+            RouteMatch.newBuilder()
+                .setPrefix("/")
+                .addHeaders(grpcContentTypePrefix())
+                .addHeaders(
+                    HeaderMatcher.newBuilder()
+                        .setName("content-type")
+                        .setStringMatch(StringMatcher.newBuilder().setSafeRegex(regex(GRPC_CONTENT_TYPE)))
+                        .setInvertMatch(true)),
+            3,
+            "the gateway serves gRPC as application/grpc or application/grpc+proto only"));
     for (ModelConfig model : config.models()) {
       String name = model.name();
       String quoted = Pattern.quote(name);
       for (long version : versions.get(name)) {
         String servable = versionOf(name, version);
-        host.addRoutes(
-            restRoute(
-                "^/v1/models/" + quoted + "/versions/" + version + "([:/].*)?$",
-                ClusterNames.version(name, version, Upstream.REST),
-                servable));
+        restRoutes(
+            host,
+            MODELS_PATH + quoted + "/versions/0*" + version,
+            ClusterNames.version(name, version, Upstream.REST),
+            servable);
         host.addRoutes(
             grpcRoute(
                 grpcMatch(name).addHeaders(exactHeader(VERSION_HEADER, String.valueOf(version))),
@@ -347,18 +399,19 @@ public final class EnvoyResources {
           .labels()
           .forEach(
               (label, version) ->
-                  host.addRoutes(
-                      restRoute(
-                          "^/v1/models/" + quoted + "/labels/" + Pattern.quote(label) + "([:/].*)?$",
-                          ClusterNames.version(name, version, Upstream.REST),
-                          versionOf(name, version))));
-      // A version (or label) no replica has ever reported: without these two routes the request
+                  restRoutes(
+                      host,
+                      MODELS_PATH + quoted + "/labels/" + Pattern.quote(label),
+                      ClusterNames.version(name, version, Upstream.REST),
+                      versionOf(name, version)));
+      // A version (or label) no replica has ever reported: without these routes the request
       // would fall through to the model's route and be served by whatever version is loaded.
       String versionNotLoaded = "the requested version of model '" + name + "' is not loaded on any replica";
-      host.addRoutes(
-          restDirect(
-              RouteMatch.newBuilder().setSafeRegex(regex("^/v1/models/" + quoted + "/(versions|labels)/.*$")),
-              503, "{\"error\":\"" + versionNotLoaded + "\"}"));
+      String anyVersion = MODELS_PATH + quoted + "/(versions/[0-9]+|labels/[^/:]+)";
+      for (RestShape shape : RestShape.values()) {
+        host.addRoutes(
+            restDirect(shape.match(anyVersion), 503, "{\"error\":\"" + versionNotLoaded + "\"}"));
+      }
       host.addRoutes(
           grpcDirect(
               grpcMatch(name).addHeaders(HeaderMatcher.newBuilder().setName(VERSION_HEADER).setPresentMatch(true)),
@@ -366,13 +419,13 @@ public final class EnvoyResources {
               versionNotLoaded));
       OptionalLong pinned = model.wantedVersion();
       String servable = pinned.isPresent() ? versionOf(name, pinned.getAsLong()) : "model '" + name + "'";
-      host.addRoutes(
-          restRoute(
-              "^/v1/models/" + quoted + "([:/].*)?$",
-              pinned.isPresent()
-                  ? ClusterNames.version(name, pinned.getAsLong(), Upstream.REST)
-                  : ClusterNames.model(name, Upstream.REST),
-              servable));
+      restRoutes(
+          host,
+          MODELS_PATH + quoted,
+          pinned.isPresent()
+              ? ClusterNames.version(name, pinned.getAsLong(), Upstream.REST)
+              : ClusterNames.model(name, Upstream.REST),
+          servable);
       host.addRoutes(
           grpcRoute(
               grpcMatch(name),
@@ -381,33 +434,103 @@ public final class EnvoyResources {
                   : ClusterNames.model(name, Upstream.GRPC),
               servable));
     }
+    // What no model route took: the same answers the gateway filter gives, for when it fails
+    // open, so nothing but a served inference call ever reaches a replica.
+    String anyModel = MODELS_PATH + "[^/:]+(/versions/[0-9]+|/labels/[^/:]+)?";
+    for (RestShape shape : RestShape.values()) {
+      host.addRoutes(
+          restDirect(
+              shape.match(anyModel), 404, "{\"error\":\"Servable not found: modelgate serves no such model\"}"));
+    }
     host.addRoutes(
         restDirect(
-            RouteMatch.newBuilder().setPrefix("/v1/models/"),
-            404,
-            "{\"error\":\"Servable not found: modelgate serves no such model\"}"));
+            RouteMatch.newBuilder()
+                .setSafeRegex(regex(anyModel + "(:(predict|classify|regress)|/metadata)?")),
+            405,
+            "{\"error\":\"method not allowed: use POST for :predict, :classify and :regress, GET for"
+                + " model status and /metadata\"}"));
     host.addRoutes(
         grpcDirect(
-            RouteMatch.newBuilder().setPrefix(GRPC_PREFIX),
+            grpcMethods(),
             5,
-            "Servable not found: modelgate cannot tell which model this call is for: set "
-                + MODEL_HEADER
-                + " (the gateway filter reads the model from the request when it is up and the"
-                + " request is within extproc.maxRequestBytes)"));
+            "Servable not found: modelgate cannot tell which model this call is for: the gateway"
+                + " filter could not read it (the filter is down, or the request is over"
+                + gateway.map(g -> " extproc.maxRequestBytes, " + g.maxRequestBytes() + " bytes)").orElse(" its limit)")));
+    host.addRoutes(grpcDirect(RouteMatch.newBuilder().setPrefix("/").addHeaders(grpcContentTypePrefix()), 12, NOT_SERVED));
+    host.addRoutes(
+        restDirect(
+            RouteMatch.newBuilder().setPrefix("/"),
+            404,
+            "{\"error\":\"not a TF Serving inference path: POST"
+                + " /v1/models/<name>[/versions/<n>|/labels/<label>]:predict|:classify|:regress, GET"
+                + " /v1/models/<name>[/versions/<n>|/labels/<label>][/metadata]\"}"));
     return RouteConfiguration.newBuilder().setName(ROUTE_CONFIG_NAME).addVirtualHosts(host).build();
+  }
+
+  /**
+   * The two kinds of TF Serving REST call, as its handler tells them apart (case-insensitive
+   * path, {@code (\\d+)} versions).
+   */
+  private enum RestShape {
+    /** {@code POST <servable>:predict|:classify|:regress}. */
+    INFERENCE("POST", ":(predict|classify|regress)"),
+    /** {@code GET <servable>[/metadata]}: model status or metadata. */
+    STATUS("GET", "(/metadata)?");
+
+    private final String method;
+    private final String suffix;
+
+    RestShape(String method, String suffix) {
+      this.method = method;
+      this.suffix = suffix;
+    }
+
+    /** Requests with this shape's method whose path is {@code servableRegex} then the suffix. */
+    RouteMatch.Builder match(String servableRegex) {
+      return RouteMatch.newBuilder()
+          .setSafeRegex(regex(servableRegex + suffix))
+          .addHeaders(exactHeader(":method", method));
+    }
+  }
+
+  /** A route of each {@link RestShape} for the servable whose path is {@code servableRegex}. */
+  private void restRoutes(VirtualHost.Builder host, String servableRegex, String cluster, String servable) {
+    for (RestShape shape : RestShape.values()) {
+      host.addRoutes(restRoute(shape.match(servableRegex), cluster, servable));
+    }
   }
 
   private static String versionOf(String model, long version) {
     return "version " + version + " of model '" + model + "'";
   }
 
-  private static RouteMatch.Builder grpcMatch(String model) {
-    return RouteMatch.newBuilder().setPrefix(GRPC_PREFIX).addHeaders(exactHeader(MODEL_HEADER, model));
+  private static HeaderMatcher grpcContentTypePrefix() {
+    return HeaderMatcher.newBuilder()
+        .setName("content-type")
+        .setStringMatch(StringMatcher.newBuilder().setPrefix("application/grpc").setIgnoreCase(true))
+        .build();
   }
 
-  private Route restRoute(String pathRegex, String cluster, String servable) {
+  /**
+   * TF Serving's gRPC services with a gRPC protobuf content-type; the routes before have taken
+   * every other method.
+   */
+  private static RouteMatch.Builder grpcMethods() {
+    return RouteMatch.newBuilder()
+        .setPrefix(GRPC_PREFIX)
+        .addHeaders(
+            HeaderMatcher.newBuilder()
+                .setName("content-type")
+                .setStringMatch(StringMatcher.newBuilder().setSafeRegex(regex(GRPC_CONTENT_TYPE))));
+  }
+
+  private static RouteMatch.Builder grpcMatch(String model) {
+    return grpcMethods().addHeaders(exactHeader(MODEL_HEADER, model));
+  }
+
+  private Route restRoute(RouteMatch.Builder match, String cluster, String servable) {
     return Route.newBuilder()
-        .setMatch(RouteMatch.newBuilder().setSafeRegex(regex(pathRegex)))
+        .setMatch(match)
         .setMetadata(LocalReplies.servable(servable))
         .setRoute(
             RouteAction.newBuilder()

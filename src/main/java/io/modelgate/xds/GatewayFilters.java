@@ -3,6 +3,7 @@ package io.modelgate.xds;
 import com.google.protobuf.Any;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
@@ -16,6 +17,7 @@ import io.envoyproxy.envoy.extensions.filters.http.upstream_codec.v3.UpstreamCod
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.modelgate.config.ExtProcConfig;
+import io.modelgate.extproc.ObserverAuth;
 import io.modelgate.extproc.PassiveObservation;
 import io.modelgate.extproc.ProcessingModes;
 import java.net.InetSocketAddress;
@@ -30,7 +32,8 @@ import java.util.List;
  * allow_mode_override}, so it sees every request's headers and, for gRPC, the first message.
  * The passive observer is an upstream filter, so it sees the answer of every try (a retried
  * "Servable not found" included, which a downstream filter never sees) and, in observability
- * mode, costs the request no wait. Stateless.
+ * mode, costs the request no wait; it sends this process's observer token ({@link ObserverAuth})
+ * as gRPC initial metadata, so no one else can pose as it. Stateless.
  */
 final class GatewayFilters {
   static final String EXTPROC_CLUSTER = "modelgate/extproc";
@@ -88,7 +91,11 @@ final class GatewayFilters {
   List<HttpFilter> upstreamFilters() {
     ExternalProcessor observer =
         ExternalProcessor.newBuilder()
-            .setGrpcService(grpcService())
+            .setGrpcService(
+                grpcService().toBuilder()
+                    // Proves to modelgate that the stream is this Envoy's observer.
+                    .addInitialMetadata(
+                        HeaderValue.newBuilder().setKey(ObserverAuth.HEADER).setValue(ObserverAuth.token())))
             .setFailureModeAllow(true)
             .setObservabilityMode(true)
             .setProcessingMode(OBSERVE_HEADERS)

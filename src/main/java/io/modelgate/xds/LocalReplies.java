@@ -2,8 +2,14 @@ package io.modelgate.xds;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import java.util.OptionalInt;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.AndFilter;
+import io.envoyproxy.envoy.config.accesslog.v3.ComparisonFilter;
+import io.envoyproxy.envoy.config.accesslog.v3.StatusCodeFilter;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.core.v3.RuntimeUInt32;
 import io.envoyproxy.envoy.config.accesslog.v3.HeaderFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.ResponseFlagFilter;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
@@ -15,10 +21,12 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 
 /**
- * What Envoy says when no replica has the requested model loaded. Envoy's own answer is a bare
- * {@code 503 no healthy upstream}; modelgate's names the model (and version), taken from the
- * metadata of the route that matched: REST clients get a JSON body with status 503, gRPC clients
- * UNAVAILABLE with the same sentence as grpc-message. Stateless.
+ * What Envoy says when no replica has the requested model loaded, or a gRPC request is over the
+ * gateway's size limit. Envoy's own answers are a bare {@code 503 no healthy upstream} and {@code
+ * 413 Payload Too Large} (UNKNOWN to a gRPC client); modelgate's name the model (and version),
+ * taken from the metadata of the route that matched, or the limit: REST clients get a JSON body
+ * with status 503, gRPC clients UNAVAILABLE or RESOURCE_EXHAUSTED with the sentence as
+ * grpc-message. Stateless.
  */
 final class LocalReplies {
   /** Route metadata namespace; key {@value #SERVABLE} describes what the route serves. */
@@ -40,7 +48,13 @@ final class LocalReplies {
         .build();
   }
 
-  static LocalReplyConfig config() {
+  /**
+   * @param maxRequestBytes the listener's buffer limit when the gateway filter buffers gRPC
+   *     bodies: when Envoy answers a request over it 413 itself, the gRPC client gets
+   *     RESOURCE_EXHAUSTED naming the limit instead of the UNKNOWN Envoy maps 413 to; empty
+   *     without the filter
+   */
+  static LocalReplyConfig config(OptionalInt maxRequestBytes) {
     AccessLogFilter noHealthyUpstream =
         AccessLogFilter.newBuilder()
             .setResponseFlagFilter(ResponseFlagFilter.newBuilder().addFlags("UH"))
@@ -54,7 +68,9 @@ final class LocalReplies {
                             .setName("content-type")
                             .setStringMatch(StringMatcher.newBuilder().setPrefix("application/grpc"))))
             .build();
-    return LocalReplyConfig.newBuilder()
+    LocalReplyConfig.Builder config = LocalReplyConfig.newBuilder();
+    maxRequestBytes.ifPresent(limit -> addTooLarge(config, limit, grpcRequest));
+    return config
         // gRPC first: Envoy turns the 503 into UNAVAILABLE and the body into grpc-message.
         .addMappers(
             ResponseMapper.newBuilder()
@@ -67,6 +83,31 @@ final class LocalReplies {
                 .setFilter(noHealthyUpstream)
                 .setBodyFormatOverride(format("{\"error\":\"" + NOT_LOADED + "\"}\n", "application/json")))
         .build();
+  }
+
+  private static void addTooLarge(LocalReplyConfig.Builder config, int limit, AccessLogFilter grpcRequest) {
+    AccessLogFilter tooLarge =
+        AccessLogFilter.newBuilder()
+            .setStatusCodeFilter(
+                StatusCodeFilter.newBuilder()
+                    .setComparison(
+                        ComparisonFilter.newBuilder()
+                            .setOp(ComparisonFilter.Op.EQ)
+                            .setValue(RuntimeUInt32.newBuilder().setDefaultValue(413).setRuntimeKey("modelgate.too_large"))))
+            .build();
+    String message = "request body over extproc.maxRequestBytes (" + limit + " bytes)";
+    // gRPC only: the filter buffers gRPC bodies alone, so only they can meet Envoy's 413.
+    config.addMappers(
+        ResponseMapper.newBuilder()
+            .setFilter(
+                AccessLogFilter.newBuilder()
+                    .setAndFilter(AndFilter.newBuilder().addFilters(tooLarge).addFilters(grpcRequest)))
+            // Envoy keeps a grpc-status already set instead of mapping 413 to UNKNOWN.
+            .addHeadersToAdd(
+                HeaderValueOption.newBuilder()
+                    .setHeader(HeaderValue.newBuilder().setKey("grpc-status").setValue("8"))
+                    .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD))
+            .setBodyFormatOverride(format(message, "text/plain")));
   }
 
   private static SubstitutionFormatString format(String text, String contentType) {

@@ -65,7 +65,6 @@ class ConfigLoaderTest {
                     Optional.of(InetSocketAddress.createUnresolved("modelgate", 18101)),
                     false,
                     Duration.ofMillis(150),
-                    4096,
                     2097152,
                     false)));
   }

@@ -8,7 +8,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.atomic.AtomicBoolean;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -129,18 +136,87 @@ class ExtProcEnvoyTest {
   }
 
   @Test
-  void clientSentRoutingHeadersAreReplaced() {
+  void clientRoutingHeadersThatAgreeWithTheBodyAreReplacedAndOthersRefused() {
+    StatusRuntimeException agreeing = predictWithHeaders("resnet", null);
+    assertThat(agreeing.getStatus().getDescription()).isEqualTo("route resnet");
+    StatusRuntimeException otherModel = predictWithHeaders("bert", null);
+    assertThat(otherModel.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(otherModel.getStatus().getDescription())
+        .isEqualTo("x-model-name 'bert' disagrees with the request's model_spec.name 'resnet'");
+    StatusRuntimeException otherVersion = predictWithHeaders(null, "1");
+    assertThat(otherVersion.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void aHeaderMutationAndAModeOverrideInOneHeadersResponseBothTakeEffect() throws Exception {
+    // A service that answers the headers as modelgate does and then lets the body pass
+    // unchanged: the client's routing headers must be gone (else "route resnet v1") and the
+    // body must have been sent.
+    int port = server.port();
+    server.close();
+    AtomicBoolean sawBody = new AtomicBoolean();
+    Server removing =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+            .addService(new RemovesRoutingHeadersOnly(sawBody))
+            .build()
+            .start();
+    try {
+      StatusRuntimeException e = predictWithHeaders("resnet", "1");
+      assertThat(e.getStatus().getDescription()).isEqualTo("route default");
+      assertThat(sawBody).isTrue();
+    } finally {
+      removing.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      server = ExtProcServer.start(new InetSocketAddress("127.0.0.1", 0), new ExternalProcessorService(views, List.of()));
+    }
+  }
+
+  /** Answers request headers with modelgate's {@link ProcessingResponses#clearRoutingAndSendBody}, then nothing. */
+  private static final class RemovesRoutingHeadersOnly extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+    private final AtomicBoolean sawBody;
+
+    RemovesRoutingHeadersOnly(AtomicBoolean sawBody) {
+      this.sawBody = sawBody;
+    }
+
+    @Override
+    public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(ProcessingRequest request) {
+          if (request.hasRequestHeaders()) {
+            responses.onNext(ProcessingResponses.clearRoutingAndSendBody());
+          } else {
+            sawBody.compareAndSet(false, request.hasRequestBody());
+            responses.onNext(ProcessingResponses.passiveAnswer(request));
+          }
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          responses.onCompleted();
+        }
+      };
+    }
+  }
+
+  private StatusRuntimeException predictWithHeaders(String model, String version) {
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("x-model-version", Metadata.ASCII_STRING_MARSHALLER), "1");
-    StatusRuntimeException e =
-        catchThrowableOfType(
-            StatusRuntimeException.class,
-            () ->
-                PredictionServiceGrpc.newBlockingStub(channel)
-                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                    .withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .predict(PredictRequest.newBuilder().setModelSpec(spec("resnet")).build()));
-    assertThat(e.getStatus().getDescription()).isEqualTo("route resnet");
+    if (model != null) {
+      headers.put(Metadata.Key.of("x-model-name", Metadata.ASCII_STRING_MARSHALLER), model);
+    }
+    if (version != null) {
+      headers.put(Metadata.Key.of("x-model-version", Metadata.ASCII_STRING_MARSHALLER), version);
+    }
+    return catchThrowableOfType(
+        StatusRuntimeException.class,
+        () ->
+            PredictionServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .predict(PredictRequest.newBuilder().setModelSpec(spec("resnet")).build()));
   }
 
   @Test

@@ -100,16 +100,40 @@ class ExternalProcessorServiceTest {
   }
 
   @Test
-  void grpcRequestAsksForItsBodyThenIsRoutedOnTheBody() throws Exception {
+  void grpcRequestAsksForItsBodyRemovingClientRoutingHeadersThenIsRoutedOnTheBody() throws Exception {
     try (EnvoySide envoy = new EnvoySide()) {
-      ProcessingResponse onHeaders = envoy.send(grpcHeaders(PREDICT, "x-model-name", "bert"));
-      assertThat(onHeaders.hasRequestHeaders()).isTrue();
-      assertThat(onHeaders.getRequestHeaders().hasResponse()).isFalse();
+      ProcessingResponse onHeaders = envoy.send(grpcHeaders(PREDICT, "x-model-name", "resnet"));
+      assertThat(onHeaders.getRequestHeaders().getResponse())
+          .isEqualTo(
+              CommonResponse.newBuilder()
+                  .setHeaderMutation(
+                      HeaderMutation.newBuilder().addRemoveHeaders("x-model-name").addRemoveHeaders("x-model-version"))
+                  .setClearRouteCache(true)
+                  .build());
       assertThat(onHeaders.getModeOverride()).isEqualTo(ProcessingModes.GRPC_BODY);
 
-      ProcessingResponse onBody = envoy.send(body(frame(predict("resnet")), true));
+      // Not at end of stream: trailers follow a gRPC body, which Envoy buffered whole all the same.
+      ProcessingResponse onBody = envoy.send(body(frame(predict("resnet")), false));
       assertThat(onBody.hasModeOverride()).isFalse();
       assertThat(onBody.getRequestBody().getResponse()).isEqualTo(routed("resnet", null));
+    }
+  }
+
+  @Test
+  void clientRoutingHeadersThatDisagreeWithTheBodyAreRefusedNamingBoth() throws Exception {
+    try (EnvoySide envoy = new EnvoySide()) {
+      envoy.send(grpcHeaders(PREDICT, "x-model-name", "resnet"));
+      ImmediateResponse immediate = envoy.send(body(frame(predict("gpt")), true)).getImmediateResponse();
+      assertThat(immediate.getGrpcStatus().getStatus()).isEqualTo(3);
+      assertThat(immediate.getBody().toStringUtf8())
+          .isEqualTo("x-model-name 'resnet' disagrees with the request's model_spec.name 'gpt'");
+    }
+    try (EnvoySide envoy = new EnvoySide()) {
+      envoy.send(grpcHeaders(PREDICT, "x-model-version", "1"));
+      ImmediateResponse immediate = envoy.send(body(frame(predict("resnet")), true)).getImmediateResponse();
+      assertThat(immediate.getGrpcStatus().getStatus()).isEqualTo(3);
+      assertThat(immediate.getBody().toStringUtf8())
+          .isEqualTo("x-model-version '1' disagrees with the request's model_spec, which asks for no version");
     }
   }
 
@@ -171,7 +195,7 @@ class ExternalProcessorServiceTest {
   }
 
   @Test
-  void restRequestForUnknownModelGets404AndMalformedPathGets400() throws Exception {
+  void restRequestForUnknownModelGets404AndAnUnreadableVersionGets400() throws Exception {
     try (EnvoySide envoy = new EnvoySide()) {
       ImmediateResponse unknown =
           envoy.send(headers(true, ":method", "GET", ":path", "/v1/models/gpt")).getImmediateResponse();
@@ -182,10 +206,10 @@ class ExternalProcessorServiceTest {
     try (EnvoySide envoy = new EnvoySide()) {
       ImmediateResponse malformed =
           envoy
-              .send(headers(false, ":method", "POST", ":path", "/v1/models/resnet:explode"))
+              .send(headers(false, ":method", "POST", ":path", "/v1/models/resnet/versions/99999999999999999999:predict"))
               .getImmediateResponse();
       assertThat(malformed.getStatus().getCodeValue()).isEqualTo(400);
-      assertThat(malformed.getBody().toStringUtf8()).contains("unknown verb ':explode'");
+      assertThat(malformed.getBody().toStringUtf8()).contains("out of range");
     }
     assertThat(service.counters().snapshot())
         .containsEntry(DecisionKind.UNKNOWN_MODEL, 1L)
@@ -203,35 +227,46 @@ class ExternalProcessorServiceTest {
   }
 
   @Test
-  void compressedGrpcRequestIsRoutedByTheClientHeaderOrRejectedWithoutIt() throws Exception {
-    ByteString compressed = frame(1, ByteString.copyFromUtf8("gzip bytes"));
+  void aGzipRequestIsReadFromItsInflatedBodyNotFromTheClientHeader() throws Exception {
     try (EnvoySide envoy = new EnvoySide()) {
-      envoy.send(grpcHeaders(PREDICT, "grpc-encoding", "gzip", "x-model-name", "resnet", "x-model-version", "1"));
-      assertThat(envoy.send(body(compressed, true)).getRequestBody().getResponse())
-          .isEqualTo(routed("resnet", "1"));
+      envoy.send(grpcHeaders(PREDICT, "grpc-encoding", "gzip"));
+      ByteString gzipped = frame(1, GrpcBodiesTest.gzip(predict("resnet").toByteArray()));
+      assertThat(envoy.send(body(gzipped, true)).getRequestBody().getResponse()).isEqualTo(routed("resnet", null));
     }
     try (EnvoySide envoy = new EnvoySide()) {
       envoy.send(grpcHeaders(PREDICT, "grpc-encoding", "gzip"));
-      ImmediateResponse immediate = envoy.send(body(compressed, true)).getImmediateResponse();
-      assertThat(immediate.getGrpcStatus().getStatus()).isEqualTo(3);
-      assertThat(immediate.getBody().toStringUtf8())
-          .isEqualTo("the request message is compressed: name the model in an x-model-name header");
+      ByteString gzipped = frame(1, GrpcBodiesTest.gzip(predict("gpt").toByteArray()));
+      ImmediateResponse immediate = envoy.send(body(gzipped, true)).getImmediateResponse();
+      assertThat(immediate.getGrpcStatus().getStatus()).isEqualTo(5);
     }
   }
 
   @Test
-  void trafficNamingNoModelPassesThroughUntouched() throws Exception {
-    try (EnvoySide envoy = new EnvoySide()) {
-      ProcessingResponse response =
-          envoy.send(grpcHeaders("/grpc.health.v1.Health/Check", "x-model-name", "resnet"));
-      assertThat(response)
-          .isEqualTo(ProcessingResponses.continueHeaders());
+  void adminRpcsOtherServicesAndUndocumentedPathsAreRefusedInTheRequestsProtocol() throws Exception {
+    Map<ProcessingRequest, String> refusals =
+        Map.of(
+            grpcHeaders("/tensorflow.serving.ModelService/HandleReloadConfigRequest", "x-model-name", "resnet"),
+            "grpc 12",
+            grpcHeaders("/tensorflow.serving.SessionService/SessionRun"), "grpc 12",
+            grpcHeaders(PREDICT + "/"), "grpc 12",
+            grpcHeaders("/grpc.health.v1.Health/Check"), "grpc 12",
+            headers(false, ":method", "POST", ":path", PREDICT, "content-type", "application/grpc-web+proto"), "grpc 3",
+            headers(false, ":method", "POST", ":path", PREDICT, "x-model-name", "resnet"), "http 415",
+            headers(false, ":method", "POST", ":path", PREDICT, "content-type", "application/json"), "http 415",
+            headers(true, ":method", "GET", ":path", "/healthz"), "http 404",
+            headers(true, ":method", "DELETE", ":path", "/v1/models/resnet"), "http 405");
+    for (Map.Entry<ProcessingRequest, String> refusal : refusals.entrySet()) {
+      try (EnvoySide envoy = new EnvoySide()) {
+        ImmediateResponse immediate = envoy.send(refusal.getKey()).getImmediateResponse();
+        String seen =
+            immediate.hasGrpcStatus()
+                ? "grpc " + immediate.getGrpcStatus().getStatus()
+                : "http " + immediate.getStatus().getCodeValue();
+        assertThat(seen).as(refusal.getKey().toString()).isEqualTo(refusal.getValue());
+        assertThat(immediate.getBody().toStringUtf8()).isNotEmpty();
+      }
     }
-    try (EnvoySide envoy = new EnvoySide()) {
-      assertThat(envoy.send(headers(true, ":method", "GET", ":path", "/healthz")))
-          .isEqualTo(ProcessingResponses.continueHeaders());
-    }
-    assertThat(service.counters().count(DecisionKind.PASSED_THROUGH)).isEqualTo(2);
+    assertThat(service.counters().count(DecisionKind.ROUTED)).isZero();
   }
 
   @Test

@@ -27,13 +27,15 @@ import io.modelgate.tfserving.framework.TensorProto;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Random;
+import java.util.zip.DeflaterOutputStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 
 class GrpcBodiesTest {
   private static final int BOUND = 64 * 1024;
 
   private static Extraction extract(String path, ByteString body) {
-    return GrpcBodies.extract(path, body, /* endOfStream= */ true, BOUND);
+    return GrpcBodies.extract(path, "", body, BOUND);
   }
 
   private static Extraction found(String model) {
@@ -59,10 +61,11 @@ class GrpcBodiesTest {
   }
 
   private static String reason(Extraction extraction) {
-    assertThat(extraction).isInstanceOf(Extraction.Malformed.class);
-    Extraction.Malformed malformed = (Extraction.Malformed) extraction;
-    assertThat(malformed.protocol()).isEqualTo(ApiProtocol.GRPC);
-    return malformed.reason();
+    assertThat(extraction).isInstanceOf(Extraction.Refused.class);
+    Extraction.Refused refused = (Extraction.Refused) extraction;
+    assertThat(refused.kind()).isEqualTo(DecisionKind.MALFORMED);
+    assertThat(refused.protocol()).isEqualTo(ApiProtocol.GRPC);
+    return refused.reason();
   }
 
   @Test
@@ -142,41 +145,62 @@ class GrpcBodiesTest {
   }
 
   @Test
-  void compressedMessageIsUnreadable() {
-    ByteString body = frame(1, predict(spec("m"), 1).toByteString());
-    assertThat(extract(PREDICT, body))
-        .isEqualTo(new Extraction.Unreadable("the request message is compressed"));
+  void gzipAndDeflateMessagesAreInflatedAndRead() throws IOException {
+    PredictRequest request = predict(spec("m", 3), 100);
+    assertThat(GrpcBodies.extract(PREDICT, "gzip", frame(1, gzip(request.toByteArray())), BOUND))
+        .isEqualTo(new Extraction.Found(ModelRequest.version("m", 3, ApiProtocol.GRPC)));
+    assertThat(GrpcBodies.extract(PREDICT, "deflate", frame(1, deflate(request.toByteArray())), BOUND))
+        .isEqualTo(new Extraction.Found(ModelRequest.version("m", 3, ApiProtocol.GRPC)));
+    // An uncompressed frame in a call that announced gzip is read as is, as gRPC does.
+    assertThat(GrpcBodies.extract(PREDICT, "gzip", frame(request), BOUND))
+        .isEqualTo(new Extraction.Found(ModelRequest.version("m", 3, ApiProtocol.GRPC)));
   }
 
   @Test
-  void modelSpecBeyondTheBoundIsUnreadableButALeadingOneIsRead() throws IOException {
+  void aCompressedFlagWithoutAKnownEncodingIsRefusedNamingIt() throws IOException {
+    ByteString body = frame(1, gzip(predict(spec("m"), 1).toByteArray()));
+    assertThat(reason(GrpcBodies.extract(PREDICT, "", body, BOUND)))
+        .isEqualTo("the request message is flagged compressed but grpc-encoding is absent");
+    assertThat(reason(GrpcBodies.extract(PREDICT, "identity", body, BOUND)))
+        .isEqualTo("the request message is flagged compressed but grpc-encoding is identity");
+    assertThat(reason(GrpcBodies.extract(PREDICT, "snappy", body, BOUND)))
+        .isEqualTo("grpc-encoding 'snappy' is not supported (use gzip, deflate or identity)");
+    assertThat(reason(GrpcBodies.extract(PREDICT, "gzip", frame(1, ByteString.copyFromUtf8("not gzip")), BOUND)))
+        .isEqualTo("the request message is not valid gzip data");
+  }
+
+  @Test
+  void aMessageThatInflatesPastTheLimitIsRefusedAsTooLarge() throws IOException {
+    ByteString bomb = gzip(new byte[10 * 1024 * 1024]);
+    assertThat(bomb.size()).isLessThan(20_000);
+    Extraction extraction = GrpcBodies.extract(PREDICT, "gzip", frame(1, bomb), BOUND);
+    assertThat(extraction)
+        .isEqualTo(
+            new Extraction.Refused(
+                DecisionKind.TOO_LARGE,
+                ApiProtocol.GRPC,
+                "the gzip-compressed request message inflates past extproc.maxRequestBytes (65536 bytes)"));
+  }
+
+  @Test
+  void modelSpecFarIntoALargeMessageIsRead() throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-    out.writeBytes(3, ByteString.copyFrom(new byte[200]));
-    out.writeMessage(1, spec("far"));
+    out.writeMessage(1, spec("a"));
+    out.writeString(3, "x".repeat(200_000));
+    out.writeMessage(1, spec("c"));
     out.flush();
-    ByteString late = frame(0, ByteString.copyFrom(bytes.toByteArray()));
-    assertThat(GrpcBodies.extract(PREDICT, late, true, 100))
-        .isEqualTo(
-            new Extraction.Unreadable(
-                "model_spec is not within the first 100 bytes of the request message"));
-
-    ByteString large = frame(predict(spec("big", 5), 10_000));
-    assertThat(large.size()).isGreaterThan(40_000);
-    assertThat(GrpcBodies.extract(PREDICT, large, true, 100))
-        .isEqualTo(new Extraction.Found(ModelRequest.version("big", 5, ApiProtocol.GRPC)));
+    assertThat(GrpcBodies.extract(PREDICT, "", frame(0, ByteString.copyFrom(bytes.toByteArray())), 1 << 20))
+        .isEqualTo(found("c"));
   }
 
   @Test
-  void prefixOfALargeBodyIsEnoughWhenNotAtEndOfStream() {
-    // BUFFERED_PARTIAL over Envoy's buffer limit: a prefix, not at end of stream.
-    ByteString whole = frame(predict(spec("big"), 10_000));
-    ByteString prefix = whole.substring(0, 1000);
-    assertThat(GrpcBodies.extract(PREDICT, prefix, false, BOUND)).isEqualTo(found("big"));
-    assertThat(GrpcBodies.extract(PREDICT, whole.substring(0, 7), false, BOUND))
-        .isInstanceOf(Extraction.Unreadable.class);
-    assertThat(GrpcBodies.extract(PREDICT, whole.substring(0, 3), false, BOUND))
-        .isInstanceOf(Extraction.Unreadable.class);
+  void aSecondFrameOrTrailingBytesAreRefused() {
+    ByteString one = frame(predict(spec("a"), 1));
+    assertThat(reason(extract(PREDICT, one.concat(frame(predict(spec("c"), 1))))))
+        .startsWith("a unary call carries one message, but ");
+    assertThat(reason(extract(PREDICT, one.concat(ByteString.copyFromUtf8("x")))))
+        .isEqualTo("a unary call carries one message, but 1 bytes follow the first frame");
   }
 
   @Test
@@ -191,10 +215,10 @@ class GrpcBodiesTest {
   @Test
   void garbageIsMalformedAndNeverThrows() {
     assertThat(reason(extract(PREDICT, frame(0, ByteString.copyFrom(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})))))
-        .isEqualTo("request message is not valid protobuf");
-    // Field 1 with the varint wire type.
+        .startsWith("the request message is not a valid PredictRequest: ");
+    // Field 1 with the varint wire type: protobuf keeps it as an unknown field, so no model_spec.
     assertThat(reason(extract(PREDICT, frame(0, ByteString.copyFrom(new byte[] {0x08, 0x01})))))
-        .isEqualTo("request message is not valid protobuf");
+        .isEqualTo("model_spec.name is empty");
     assertThat(reason(extract(PREDICT, frame(2, ByteString.EMPTY)))).contains("compressed flag 2");
     Random random = new Random(42);
     System.out.println("garbage seed 42");
@@ -202,7 +226,7 @@ class GrpcBodiesTest {
       byte[] noise = new byte[random.nextInt(64)];
       random.nextBytes(noise);
       Extraction extraction =
-          GrpcBodies.extract(PREDICT, ByteString.copyFrom(noise), random.nextBoolean(), 32);
+          GrpcBodies.extract(PREDICT, random.nextBoolean() ? "gzip" : "", ByteString.copyFrom(noise), 32);
       assertThat(extraction).isNotNull();
     }
   }
@@ -210,7 +234,7 @@ class GrpcBodiesTest {
   @Test
   void missingOrEmptyNamesAreMalformed() {
     assertThat(reason(extract(PREDICT, frame(PredictRequest.getDefaultInstance()))))
-        .isEqualTo("request has no model_spec");
+        .isEqualTo("model_spec.name is empty");
     assertThat(reason(extract(PREDICT, frame(predict(spec(""), 1)))))
         .isEqualTo("model_spec.name is empty");
     assertThat(reason(extract(PREDICT, frame(predict(spec("m", ""), 1)))))
@@ -238,13 +262,29 @@ class GrpcBodiesTest {
   }
 
   @Test
-  void otherMethodsNameNoModel() {
-    assertThat(GrpcBodies.namesModel(PREDICT)).isTrue();
-    assertThat(GrpcBodies.namesModel("/grpc.health.v1.Health/Check")).isFalse();
-    assertThat(GrpcBodies.namesModel("/tensorflow.serving.ModelService/HandleReloadConfigRequest"))
-        .isFalse();
-    assertThat(extract("/grpc.health.v1.Health/Check", ByteString.EMPTY))
-        .isEqualTo(new Extraction.NotModelRequest());
+  void onlyTheInferenceMethodsAreServedExactly() {
+    assertThat(GrpcBodies.served(PREDICT)).isTrue();
+    assertThat(GrpcBodies.served(PREDICT + "/")).isFalse();
+    assertThat(GrpcBodies.served(PREDICT + "?x=1")).isFalse();
+    assertThat(GrpcBodies.served("/grpc.health.v1.Health/Check")).isFalse();
+    assertThat(GrpcBodies.served("/tensorflow.serving.ModelService/HandleReloadConfigRequest")).isFalse();
+    assertThat(GrpcBodies.served("/tensorflow.serving.SessionService/SessionRun")).isFalse();
+  }
+
+  static ByteString gzip(byte[] data) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+      out.write(data);
+    }
+    return ByteString.copyFrom(bytes.toByteArray());
+  }
+
+  static ByteString deflate(byte[] data) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DeflaterOutputStream out = new DeflaterOutputStream(bytes)) {
+      out.write(data);
+    }
+    return ByteString.copyFrom(bytes.toByteArray());
   }
 
   private static InferenceTask task(ModelSpec spec, String method) {

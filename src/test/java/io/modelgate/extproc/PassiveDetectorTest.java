@@ -16,6 +16,8 @@ import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -61,6 +63,7 @@ class PassiveDetectorTest {
   private final List<String> failedInTraffic = new CopyOnWriteArrayList<>();
   private boolean probePending;
   private PassiveDetector detector;
+  private ExternalProcessorService service;
   private ExtProcServer server;
   private ManagedChannel channel;
 
@@ -85,11 +88,8 @@ class PassiveDetectorTest {
           }
         };
     detector = new PassiveDetector(views, REPLICAS, probes, minGap);
-    server =
-        ExtProcServer.start(
-            new InetSocketAddress("127.0.0.1", 0),
-            new ExternalProcessorService(
-                views, List.of(ModelConfig.any("resnet")), 1024, Optional.of(detector)));
+    service = new ExternalProcessorService(views, List.of(ModelConfig.any("resnet")), 1024, Optional.of(detector));
+    server = ExtProcServer.start(new InetSocketAddress("127.0.0.1", 0), service);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
   }
 
@@ -183,6 +183,36 @@ class PassiveDetectorTest {
     assertThat(detector.reprobes()).isEqualTo(1);
   }
 
+  @Test
+  void observerMessagesWithoutTheObserverTokenAreIgnoredAndCounted() throws Exception {
+    ExtProcCounters counters = service.counters();
+    Try forged = new Try("modelgate/resnet/rest", R0_REST, /* token= */ "not-the-token");
+    forged.stream.onNext(
+        ProcessingRequest.newBuilder()
+            .setObservabilityMode(true)
+            .setResponseHeaders(
+                HttpHeaders.newBuilder()
+                    .setHeaders(
+                        HeaderMap.newBuilder()
+                            .addHeaders(HeaderValue.newBuilder().setKey(":status").setRawValue(ByteString.copyFromUtf8("404")))))
+            .build());
+    forged.stream.onCompleted();
+    assertThat(forged.ended.await(5, TimeUnit.SECONDS)).isTrue();
+    giveUpWithout("modelgate/resnet/grpc", R0_GRPC);
+
+    assertThat(reprobed).isEmpty();
+    assertThat(failedInTraffic).isEmpty();
+    assertThat(detector.observed()).isZero();
+    await().atMost(Duration.ofSeconds(5)).until(() -> counters.forgedObserverMessages() == 3);
+  }
+
+  /** A try reported without any token, whose stream then ends with no answer. */
+  private void giveUpWithout(String cluster, String upstreamAddress) throws InterruptedException {
+    Try attempt = new Try(cluster, upstreamAddress, null);
+    attempt.stream.onCompleted();
+    assertThat(attempt.ended.await(5, TimeUnit.SECONDS)).isTrue();
+  }
+
   /** One try as Envoy's observer reports it: request headers, then response headers. */
   private void observe(String cluster, String upstreamAddress, String... headers) throws Exception {
     Try attempt = new Try(cluster, upstreamAddress);
@@ -225,7 +255,17 @@ class PassiveDetectorTest {
     final List<ProcessingResponse> answers = new CopyOnWriteArrayList<>();
     final StreamObserver<ProcessingRequest> stream;
 
+    /** With the observer token, as Envoy's observer filter sends it. */
     Try(String cluster, String upstreamAddress) {
+      this(cluster, upstreamAddress, ObserverAuth.token());
+    }
+
+    /** With {@code token} as the observer token header (none if null). */
+    Try(String cluster, String upstreamAddress, String token) {
+      Metadata metadata = new Metadata();
+      if (token != null) {
+        metadata.put(Metadata.Key.of(ObserverAuth.HEADER, Metadata.ASCII_STRING_MARSHALLER), token);
+      }
       Struct attributes =
           Struct.newBuilder()
               .putFields("xds.cluster_name", Value.newBuilder().setStringValue(cluster).build())
@@ -233,6 +273,7 @@ class PassiveDetectorTest {
               .build();
       stream =
           ExternalProcessorGrpc.newStub(channel)
+              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
               .withDeadlineAfter(5, TimeUnit.SECONDS)
               .process(
                   new StreamObserver<>() {

@@ -13,6 +13,12 @@ class RestPathsTest {
     return new Extraction.Found(request);
   }
 
+  /** With the method TF Serving takes for the path's shape. */
+  private static Extraction extract(String path) {
+    String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+    return RestPaths.extract(bare.contains(":") ? "POST" : "GET", path);
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {
@@ -25,7 +31,7 @@ class RestPathsTest {
         "/v1/models/resnet/metadata?x"
       })
   void latestVersionShapesNameTheModel(String path) {
-    assertThat(RestPaths.extract(path))
+    assertThat(extract(path))
         .isEqualTo(found(ModelRequest.latest("resnet", ApiProtocol.REST)));
   }
 
@@ -36,10 +42,12 @@ class RestPathsTest {
         "/v1/models/resnet/versions/3/metadata",
         "/v1/models/resnet/versions/3:predict",
         "/v1/models/resnet/versions/3:classify",
-        "/v1/models/resnet/versions/3:regress?q"
+        "/v1/models/resnet/versions/3:regress?q",
+        "/v1/models/resnet/versions/03:predict",
+        "/v1/models/resnet/versions/0003"
       })
   void versionShapesNameTheVersion(String path) {
-    assertThat(RestPaths.extract(path))
+    assertThat(extract(path))
         .isEqualTo(found(ModelRequest.version("resnet", 3, ApiProtocol.REST)));
   }
 
@@ -51,22 +59,43 @@ class RestPathsTest {
         "/v1/models/resnet/labels/canary:predict"
       })
   void labelShapesNameTheLabel(String path) {
-    assertThat(RestPaths.extract(path))
+    assertThat(extract(path))
         .isEqualTo(found(ModelRequest.label("resnet", "canary", ApiProtocol.REST)));
   }
 
   @Test
   void segmentsArePercentDecodedAndPlusStaysPlus() {
-    assertThat(RestPaths.extract("/v1/models/my%20model/labels/a%2Bb+c:predict"))
+    assertThat(extract("/v1/models/my%20model/labels/a%2Bb+c:predict"))
         .isEqualTo(found(ModelRequest.label("my model", "a+b+c", ApiProtocol.REST)));
-    assertThat(RestPaths.extract("/v1/models/mod%C3%A8le"))
+    assertThat(extract("/v1/models/mod%C3%A8le"))
         .isEqualTo(found(ModelRequest.latest("modèle", ApiProtocol.REST)));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/", "/v1/modelsx", "/v2/models/m:predict", "/monitoring/prometheus/metrics", ""})
-  void pathsOutsideModelsNameNoModel(String path) {
-    assertThat(RestPaths.extract(path)).isEqualTo(new Extraction.NotModelRequest());
+  @ValueSource(
+      strings = {
+        "/", "/v1/modelsx", "/v2/models/m:predict", "/monitoring/prometheus/metrics", "",
+        "/v1/models/m:explode", "/v1/models/m:predict/x", "/v1/models/m/versions/:predict",
+        "/v1/models/m/versions", "/v1/models/m/labels/", "/v1/models/m/versions/abc",
+        "/v1/models/m/versions/-1", "/v1/models/m/versions/1/metadata:predict",
+        "/v1/models/m/versions/1/labels/x", "/v1/models/m/", "/v1/models/m/extra", "/v1/models/:predict",
+        "//v1/models/m", "/V1/MODELS/m:predict", "/v1/models/m:PREDICT"
+      })
+  void pathsTfServingDoesNotDocumentAreNotServed(String path) {
+    Extraction extraction = extract(path);
+    assertThat(extraction).isInstanceOf(Extraction.Refused.class);
+    assertThat(((Extraction.Refused) extraction).kind()).isEqualTo(DecisionKind.NOT_SERVED);
+    assertThat(((Extraction.Refused) extraction).reason()).contains("is not a TF Serving inference path");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"GET,/v1/models/m:predict,use POST", "PUT,/v1/models/m,use GET", "POST,/v1/models/m/metadata,use GET",
+      "DELETE,/v1/models/m/versions/2:classify,use POST"})
+  void aDocumentedPathWithAnotherMethodIsNotAllowed(String method, String path, String hint) {
+    Extraction extraction = RestPaths.extract(method, path);
+    assertThat(extraction).isInstanceOf(Extraction.Refused.class);
+    assertThat(((Extraction.Refused) extraction).kind()).isEqualTo(DecisionKind.METHOD_NOT_ALLOWED);
+    assertThat(((Extraction.Refused) extraction).reason()).contains(hint);
   }
 
   @ParameterizedTest
@@ -75,29 +104,17 @@ class RestPathsTest {
       quoteCharacter = '"',
       value = {
         "/v1/models|no model name",
-        "/v1/models/|no model name",
-        "/v1/models/:predict|empty model name",
-        "/v1/models/m:explode|unknown verb ':explode'",
-        "/v1/models/m:predict/x|unknown verb",
-        "/v1/models/m/versions/:predict|missing value after /versions",
-        "/v1/models/m/versions|missing value after /versions",
-        "/v1/models/m/labels/|missing value after /labels",
-        "/v1/models/m/versions/abc|version 'abc' is not a number",
-        "/v1/models/m/versions/-1|version '-1' is not a number",
         "/v1/models/m/versions/99999999999999999999|out of range",
-        "/v1/models/m/versions/1/metadata:predict|unexpected path segment 'metadata'",
-        "/v1/models/m/versions/1/labels/x|unexpected path segment 'labels'",
-        "/v1/models/m/|unexpected path segment ''",
-        "/v1/models/m/extra|unexpected path segment 'extra'",
         "/v1/models/m%2|bad percent-encoding",
         "/v1/models/m%zz|bad percent-encoding",
         "/v1/models/m%FF|bad percent-encoding",
       })
   void malformedPathsUnderModelsSayWhy(String path, String reason) {
-    Extraction extraction = RestPaths.extract(path);
-    assertThat(extraction).isInstanceOf(Extraction.Malformed.class);
-    Extraction.Malformed malformed = (Extraction.Malformed) extraction;
-    assertThat(malformed.protocol()).isEqualTo(ApiProtocol.REST);
-    assertThat(malformed.reason()).contains(reason);
+    Extraction extraction = extract(path);
+    assertThat(extraction).isInstanceOf(Extraction.Refused.class);
+    Extraction.Refused refused = (Extraction.Refused) extraction;
+    assertThat(refused.kind()).isEqualTo(DecisionKind.MALFORMED);
+    assertThat(refused.protocol()).isEqualTo(ApiProtocol.REST);
+    assertThat(refused.reason()).contains(reason);
   }
 }

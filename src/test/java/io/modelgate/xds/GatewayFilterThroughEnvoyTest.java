@@ -3,7 +3,21 @@ package io.modelgate.xds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.envoyproxy.envoy.config.core.v3.HeaderMap;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ProbeConfig;
@@ -145,7 +159,7 @@ class GatewayFilterThroughEnvoyTest {
     }
     Answer unrouted = rig.client().plainGrpc(Method.PREDICT, MODEL);
     assertThat(unrouted.grpcCode()).isEqualTo(Status.Code.NOT_FOUND);
-    assertThat(unrouted.body()).contains("set x-model-name");
+    assertThat(unrouted.body()).contains("cannot tell which model this call is for");
 
     rig.startControlPlane(RoutingRig.FAST_PROBES);
     await()
@@ -155,7 +169,7 @@ class GatewayFilterThroughEnvoyTest {
   }
 
   @Test
-  void aRequestOverTheSizeLimitFailsFastAskingForTheHeaderAndOneUnderItIsRouted() {
+  void aRequestOverTheSizeLimitFailsFastNamingTheLimitAndOneUnderItIsRouted() {
     ExtProcConfig small = withMaxRequestBytes(ExtProcConfig.loopbackEphemeral(), 256 * 1024);
     rig =
         RoutingRig.start(
@@ -166,7 +180,7 @@ class GatewayFilterThroughEnvoyTest {
             small);
     awaitRoutable(MODEL, "r1", true);
 
-    // 160 KiB: well past the 64 KiB inspected, within the limit; the model spec leads the message.
+    // 160 KiB: within the limit.
     Answer underLimit = rig.client().plainPredict(MODEL, 40_000);
     assertThat(underLimit.ok()).as(underLimit.toString()).isTrue();
     assertThat(underLimit.replica()).isEqualTo("r1");
@@ -175,13 +189,93 @@ class GatewayFilterThroughEnvoyTest {
     long started = System.nanoTime();
     Answer overLimit = rig.client().plainPredict(MODEL, 1_000_000);
     assertThat(overLimit.grpcCode()).isEqualTo(Status.Code.NOT_FOUND);
-    assertThat(overLimit.body()).contains("set x-model-name").contains("extproc.maxRequestBytes");
+    assertThat(overLimit.body()).contains("extproc.maxRequestBytes, 262144 bytes");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void observerMessagesOnTheExtProcPortCountOnlyWithEnvoysToken() throws Exception {
+    ProbeConfig slow =
+        new ProbeConfig(
+            Duration.ofSeconds(30), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(60), 16, 0.0, Duration.ofSeconds(5));
+    rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
+    awaitRoutable(MODEL, "r0", true);
+    ManagedChannel extProc =
+        NettyChannelBuilder.forAddress("127.0.0.1", rig.controlPlane().extProcPort()).usePlaintext().build();
+    try {
+      long before = statusCalls("r0");
+      forgeServableNotFound(extProc, null);
+      forgeServableNotFound(extProc, "guessed-token");
+      Thread.sleep(500); // a reprobe would start within milliseconds
+      assertThat(statusCalls("r0")).as("probes of r0 after forged observer messages").isEqualTo(before);
+
+      // The same message with the token Envoy's observer filter carries does bring a probe forward.
+      forgeServableNotFound(extProc, io.modelgate.extproc.ObserverAuth.token());
+      await().atMost(Duration.ofSeconds(5)).until(() -> statusCalls("r0") > before);
+    } finally {
+      extProc.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  private long statusCalls(String replica) {
+    return rig.replica(replica).statusCallCounts().getOrDefault(MODEL, 0L);
+  }
+
+  /** One observer try on r0's REST port answered 404, sent with {@code token} (none if null). */
+  private void forgeServableNotFound(ManagedChannel extProc, String token) throws InterruptedException {
+    Metadata metadata = new Metadata();
+    if (token != null) {
+      metadata.put(Metadata.Key.of(io.modelgate.extproc.ObserverAuth.HEADER, Metadata.ASCII_STRING_MARSHALLER), token);
+    }
+    java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+    StreamObserver<ProcessingRequest> stream =
+        ExternalProcessorGrpc.newStub(extProc)
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
+            .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+            .process(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ProcessingResponse response) {}
+
+                  @Override
+                  public void onError(Throwable t) {
+                    ended.countDown();
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    ended.countDown();
+                  }
+                });
+    Struct attributes =
+        Struct.newBuilder()
+            .putFields("xds.cluster_name", Value.newBuilder().setStringValue("modelgate/m/rest").build())
+            .putFields(
+                "upstream.address",
+                Value.newBuilder().setStringValue("127.0.0.1:" + rig.replica("r0").restPort()).build())
+            .build();
+    stream.onNext(
+        ProcessingRequest.newBuilder()
+            .setObservabilityMode(true)
+            .setRequestHeaders(HttpHeaders.newBuilder().setEndOfStream(true))
+            .putAttributes("envoy.filters.http.ext_proc", attributes)
+            .build());
+    stream.onNext(
+        ProcessingRequest.newBuilder()
+            .setObservabilityMode(true)
+            .setResponseHeaders(
+                HttpHeaders.newBuilder()
+                    .setHeaders(
+                        HeaderMap.newBuilder()
+                            .addHeaders(HeaderValue.newBuilder().setKey(":status").setRawValue(ByteString.copyFromUtf8("404")))))
+            .build());
+    stream.onCompleted();
+    ended.await(5, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   private static ExtProcConfig withMaxRequestBytes(ExtProcConfig c, int bytes) {
     return new ExtProcConfig(
-        c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), c.maxInspectedBytes(), bytes, c.passive());
+        c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), bytes, c.passive());
   }
 
   /**

@@ -14,6 +14,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import io.modelgate.simulator.TfServingWire;
 import io.modelgate.tfserving.api.ClassificationRequest;
@@ -197,6 +198,81 @@ public final class InferenceClient implements AutoCloseable {
     } catch (StatusRuntimeException e) {
       return new Answer(
           false, replica.get(), 0, e.getStatus().getCode(), "", String.valueOf(e.getStatus().getDescription()));
+    }
+  }
+
+  /**
+   * A unary call of any {@code path} with {@code message} as its request bytes and {@code
+   * x-model-name: model}, as a client could send to reach another service; ok means status OK.
+   */
+  Answer rawGrpc(String path, byte[] message, String model) {
+    MethodDescriptor<byte[], byte[]> method =
+        MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(path.substring(1))
+            .setRequestMarshaller(RawBytes.INSTANCE)
+            .setResponseMarshaller(RawBytes.INSTANCE)
+            .build();
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of(EnvoyResources.MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER), model);
+    AtomicReference<String> replica = new AtomicReference<>("");
+    try {
+      ClientCalls.blockingUnaryCall(
+          ClientInterceptors.intercept(
+              channel, MetadataUtils.newAttachHeadersInterceptor(headers), new ReplicaCapture(replica)),
+          method,
+          CallOptions.DEFAULT.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS),
+          message);
+      return new Answer(true, replica.get(), 200, Status.Code.OK, "", "");
+    } catch (StatusRuntimeException e) {
+      return new Answer(
+          false, replica.get(), 0, e.getStatus().getCode(), "", String.valueOf(e.getStatus().getDescription()));
+    }
+  }
+
+  private enum RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+    INSTANCE;
+
+    @Override
+    public java.io.InputStream stream(byte[] value) {
+      return new java.io.ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(java.io.InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  /** An HTTP/1.1 request with any method and content-type (none if null) and a small body. */
+  Answer http(String method, String path, String contentType) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(DEADLINE)
+            .header(EnvoyResources.MODEL_HEADER, "m")
+            .method(method, HttpRequest.BodyPublishers.ofString("{\"instances\":[1.0]}"));
+    if (contentType != null) {
+      request.header("content-type", contentType);
+    }
+    try {
+      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      String grpcStatus = response.headers().firstValue("grpc-status").orElse("");
+      return new Answer(
+          false,
+          response.headers().firstValue(TfServingWire.REPLICA_ID_HEADER).orElse(""),
+          response.statusCode(),
+          grpcStatus.isEmpty() ? null : Status.fromCodeValue(Integer.parseInt(grpcStatus)).getCode(),
+          response.headers().firstValue("content-type").orElse(""),
+          response.body() + response.headers().firstValue("grpc-message").orElse(""));
+    } catch (IOException e) {
+      return new Answer(false, "", 0, null, "", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Answer(false, "", 0, null, "", "interrupted");
     }
   }
 

@@ -212,6 +212,8 @@ class ModelRoutingThroughEnvoyTest {
     rig.awaitRoutable("modelgate/m/v1/rest", "r1", true);
 
     assertThat(answeredBy(() -> rig.client().rest("/v1/models/m/versions/2:predict"))).containsOnlyKeys("r0");
+    // TF Serving reads versions as (\d+): 02 is version 2.
+    assertThat(answeredBy(() -> rig.client().rest("/v1/models/m/versions/02:predict"))).containsOnlyKeys("r0");
     assertThat(answeredBy(() -> rig.client().grpcPredict(MODEL, 2L))).containsOnlyKeys("r0");
     assertThat(answeredBy(() -> rig.client().rest("/v1/models/m/labels/canary:predict"))).containsOnlyKeys("r0");
     assertThat(answeredBy(() -> rig.client().rest("/v1/models/m/labels/stable:predict"))).containsOnlyKeys("r0", "r1");
@@ -267,6 +269,39 @@ class ModelRoutingThroughEnvoyTest {
 
       assertThat(traffic.failures()).isEmpty();
     }
+  }
+
+  @Test
+  void withoutTheGatewayFilterTheRoutesAloneRefuseWhatTheFilterRefuses() {
+    rig = start(ModelRoutingThroughEnvoyTest::bothLoad, ModelConfig.any(MODEL));
+    awaitRoutable("r0", true);
+    long upstream = rig.counter("cluster.modelgate/m/grpc.upstream_rq_total") + rig.counter("cluster.modelgate/m/rest.upstream_rq_total");
+    byte[] predict = io.modelgate.tfserving.api.PredictRequest.newBuilder()
+        .setModelSpec(io.modelgate.tfserving.api.ModelSpec.newBuilder().setName(MODEL)).build().toByteArray();
+
+    for (String path :
+        List.of(
+            "/tensorflow.serving.ModelService/HandleReloadConfigRequest",
+            "/tensorflow.serving.SessionService/SessionRun",
+            "/tensorflow.serving.PredictionService/Predict/")) {
+      Answer admin = rig.client().rawGrpc(path, predict, MODEL);
+      assertThat(admin.grpcCode()).as(path).isEqualTo(Status.Code.UNIMPLEMENTED);
+      assertThat(admin.body()).as(path).startsWith("not served through this gateway");
+    }
+    Answer web = rig.client().http("POST", "/tensorflow.serving.PredictionService/Predict", "application/grpc-web+proto");
+    assertThat(web.grpcCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    Answer noType = rig.client().http("POST", "/tensorflow.serving.PredictionService/Predict", null);
+    assertThat(noType.httpStatus()).isEqualTo(404);
+    Answer method = rig.client().http("DELETE", "/v1/models/m", "application/json");
+    assertThat(method.httpStatus()).isEqualTo(405);
+    assertThat(method.contentType()).isEqualTo("application/json");
+    Answer other = rig.client().http("GET", "/monitoring/prometheus/metrics", null);
+    assertThat(other.httpStatus()).isEqualTo(404);
+    assertThat(other.body()).contains("not a TF Serving inference path");
+
+    long after = rig.counter("cluster.modelgate/m/grpc.upstream_rq_total") + rig.counter("cluster.modelgate/m/rest.upstream_rq_total");
+    assertThat(after).as("requests Envoy sent to a replica").isEqualTo(upstream);
+    assertThat(rig.client().grpcPredict(MODEL).ok()).isTrue();
   }
 
   // --- the rig and its traffic
