@@ -5,8 +5,8 @@ import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.modelgate.config.XdsConfig;
+import io.modelgate.grpcserver.GrpcServerPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -35,10 +35,9 @@ public final class XdsServer implements AutoCloseable {
             new NackHolding(cache, nodeGroups),
             new DefaultExecutorGroup(),
             new CachedProtoResourcesSerializer());
+    GrpcServerPolicy policy = GrpcServerPolicy.xds();
     server =
-        NettyServerBuilder.forAddress(address)
-            .addService(discovery.getAggregatedDiscoveryServiceImpl())
-            .build();
+        policy.newBuilder(address).addService(policy.guard(discovery.getAggregatedDiscoveryServiceImpl())).build();
     try {
       server.start();
     } catch (IOException e) {
