@@ -47,7 +47,15 @@ public final class RateLimitedLog {
     return new RateLimitedLog(log, DEFAULT_BURST, DEFAULT_REFILL, Ticker.systemTicker());
   }
 
-  /** Logs one WARN line ({@code format} as in SLF4J) unless the budget is spent. */
+  /** Logs one ERROR line ({@code format} as in SLF4J) unless the budget is spent. */
+  public void error(String format, Object... args) {
+    long droppedBefore = take();
+    if (droppedBefore >= 0 && log.isErrorEnabled()) {
+      log.error(line(format, args, droppedBefore));
+    }
+  }
+
+  /** Logs one WARN line unless the budget is spent. */
   public void warn(String format, Object... args) {
     long droppedBefore = take();
     if (droppedBefore >= 0 && log.isWarnEnabled()) {

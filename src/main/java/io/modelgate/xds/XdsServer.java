@@ -77,9 +77,14 @@ public final class XdsServer implements AutoCloseable {
     return callbacks.openDeltaStreams();
   }
 
-  /** NACKs received from Envoys since start. */
+  /** NACKs of configuration this server sent, received since start: Envoys rejecting it. */
   public long nacks() {
     return callbacks.nacks();
+  }
+
+  /** NACKs naming a nonce never sent on their stream (not Envoy rejecting config), since start. */
+  public long strayNacks() {
+    return callbacks.strayNacks();
   }
 
   @Override
