@@ -12,8 +12,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.modelgate.grpcserver.LogCapture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +67,20 @@ class HealthBoundsTest {
 
     assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(status.getDescription()).startsWith("gRPC message exceeds maximum size 65536");
+  }
+
+  @Test
+  void twoHundredOversizedMessagesLogAFewSingleLinesAndNoGrpcWarning() {
+    try (LogCapture logs = new LogCapture()) {
+      for (int i = 0; i < 200; i++) {
+        assertThat(checkFails("x".repeat(70_000)).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      }
+
+      // grpc-java's transport logged each with a stack trace; now ten lines at most, then one per 6 s.
+      assertThat(logs.linesWith("gRPC server: Exception processing message")).hasSizeLessThanOrEqualTo(11);
+      assertThat(logs.lines()).noneMatch(line -> line.startsWith("\tat "));
+      assertThat(logs.records(Level.WARNING)).isEmpty();
+    }
   }
 
   @Test
