@@ -26,7 +26,10 @@ import org.slf4j.LoggerFactory;
  * <p>Immutable apart from the rate-limited log it owns; thread-safe.
  */
 public final class GrpcServerPolicy {
-  /** The shortest ping interval a client may use; bootstraps must ping this rarely or less. */
+  /**
+   * The shortest interval between a client's pings that is accepted; Envoy bootstraps should ping
+   * every 5 s or less often, a second of margin for timing noise.
+   */
   public static final int PERMIT_KEEPALIVE_SECONDS = 4;
 
   static final int KEEPALIVE_SECONDS = 60;
@@ -39,7 +42,7 @@ public final class GrpcServerPolicy {
   static final int HEALTH_MAX_MESSAGE_BYTES = 64 * 1024;
 
   /**
-   * Envoy's DiscoveryRequests: the node (with its extension list, ~20 KB), the names of every
+   * Envoy's DiscoveryRequests: the node (with its list of extensions: tens of kilobytes), the names of every
    * resource it subscribes to (EDS: one per cluster), and a NACK's {@code error_detail}, which
    * lists each rejected resource. 4 MiB, grpc-java's default, now stated.
    */
@@ -48,13 +51,11 @@ public final class GrpcServerPolicy {
   /** Room for the rest of a ProcessingRequest around a buffered body: headers, attributes. */
   static final int EXTPROC_ENVELOPE_BYTES = 1024 * 1024;
 
-  private final String name;
   private final int maxMessageBytes;
   private final int maxCallsPerConnection;
   private final MalformedMessages malformed;
 
   private GrpcServerPolicy(String name, int maxMessageBytes, int maxCallsPerConnection) {
-    this.name = name;
     this.maxMessageBytes = maxMessageBytes;
     this.maxCallsPerConnection = maxCallsPerConnection;
     this.malformed =
@@ -106,15 +107,5 @@ public final class GrpcServerPolicy {
   /** As {@link #guard(BindableService)}, for a service already bound (e.g. with interceptors). */
   public ServerServiceDefinition guard(ServerServiceDefinition service) {
     return malformed.guard(service);
-  }
-
-  /** The largest request message this server accepts, in bytes. */
-  public int maxMessageBytes() {
-    return maxMessageBytes;
-  }
-
-  @Override
-  public String toString() {
-    return name + " gRPC server policy";
   }
 }

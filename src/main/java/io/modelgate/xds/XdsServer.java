@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The ADS endpoint Envoy connects to (LDS, RDS, CDS and EDS over one stream, state of the world or
  * incremental), serving whatever snapshot the {@link XdsSnapshotPublisher} last put in the cache
- * for the Envoy's node group.
+ * for the Envoy's node group, with the limits and keepalive policy of {@link
+ * GrpcServerPolicy#xds}.
  */
 public final class XdsServer implements AutoCloseable {
   private final NodeGroups nodeGroups;
@@ -37,7 +38,10 @@ public final class XdsServer implements AutoCloseable {
             new CachedProtoResourcesSerializer());
     GrpcServerPolicy policy = GrpcServerPolicy.xds();
     server =
-        policy.newBuilder(address).addService(policy.guard(discovery.getAggregatedDiscoveryServiceImpl())).build();
+        policy
+            .newBuilder(address)
+            .addService(policy.guard(discovery.getAggregatedDiscoveryServiceImpl()))
+            .build();
     try {
       server.start();
     } catch (IOException e) {
