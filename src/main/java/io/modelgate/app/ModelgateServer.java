@@ -1,7 +1,6 @@
 package io.modelgate.app;
 
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.modelgate.admin.AdminHttpServer;
 import io.modelgate.admin.StatusHandler;
@@ -13,6 +12,7 @@ import io.modelgate.config.ModelgateConfig;
 import io.modelgate.extproc.ExtProcServer;
 import io.modelgate.extproc.ExternalProcessorService;
 import io.modelgate.extproc.PassiveDetector;
+import io.modelgate.grpcserver.GrpcServerPolicy;
 import io.modelgate.health.HealthHttpHandler;
 import io.modelgate.health.HealthService;
 import io.modelgate.readiness.ReadinessPipeline;
@@ -219,14 +219,16 @@ public final class ModelgateServer implements AutoCloseable {
     AdminHttpServer http = null;
     Xds xds = null;
     try {
+      GrpcServerPolicy healthPolicy = GrpcServerPolicy.health();
       grpc =
           bind(
               fields.grpc(),
               config.listen().grpc(),
               () ->
-                  NettyServerBuilder.forAddress(config.listen().grpc())
-                      .addService(health.bindableService())
-                      .addService(ProtoReflectionServiceV1.newInstance())
+                  healthPolicy
+                      .newBuilder(config.listen().grpc())
+                      .addService(healthPolicy.guard(health.bindableService()))
+                      .addService(healthPolicy.guard(ProtoReflectionServiceV1.newInstance()))
                       .build()
                       .start());
       Map<String, com.sun.net.httpserver.HttpHandler> routes =

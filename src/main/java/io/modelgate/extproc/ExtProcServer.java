@@ -2,8 +2,8 @@ package io.modelgate.extproc;
 
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.modelgate.config.ExtProcConfig;
+import io.modelgate.grpcserver.GrpcServerPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -15,9 +15,6 @@ import java.util.concurrent.TimeUnit;
  * stops it, cutting open streams (Envoy then applies the filter's {@code failure_mode_allow}).
  */
 public final class ExtProcServer implements AutoCloseable {
-  /** Room for the rest of a ProcessingRequest around the body: headers, attributes. */
-  private static final int ENVELOPE_BYTES = 1024 * 1024;
-
   private final Server server;
 
   private ExtProcServer(Server server) {
@@ -31,14 +28,16 @@ public final class ExtProcServer implements AutoCloseable {
 
   /**
    * As above, accepting ext_proc messages that carry a buffered request body of up to {@code
-   * maxRequestBytes} (gRPC's 4 MiB default would cut larger Predict requests off).
+   * maxRequestBytes} (gRPC's 4 MiB default would cut larger Predict requests off), with the
+   * limits and keepalive policy of {@link GrpcServerPolicy#extProc}.
    */
   public static ExtProcServer start(
       InetSocketAddress address, ExternalProcessorService service, int maxRequestBytes) {
+    GrpcServerPolicy policy = GrpcServerPolicy.extProc(maxRequestBytes);
     Server server =
-        NettyServerBuilder.forAddress(address)
-            .addService(ServerInterceptors.intercept(service, ObserverAuth.interceptor()))
-            .maxInboundMessageSize(maxRequestBytes + ENVELOPE_BYTES)
+        policy
+            .newBuilder(address)
+            .addService(policy.guard(ServerInterceptors.intercept(service, ObserverAuth.interceptor())))
             .build();
     try {
       server.start();

@@ -1,6 +1,7 @@
 package io.modelgate.health;
 
 import io.grpc.BindableService;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.modelgate.probing.ProbeLoopHeartbeat;
 import io.modelgate.view.HealthViewSource;
@@ -50,9 +51,9 @@ public final class HealthService implements AutoCloseable {
   private volatile AutoCloseable subscription;
   private volatile ScheduledFuture<?> tick;
 
-  private HealthService(HealthEvaluator evaluator) {
+  private HealthService(HealthEvaluator evaluator, WatchLimits watchLimits) {
     this.evaluator = evaluator;
-    this.grpc = new HealthGrpcService(evaluator);
+    this.grpc = new HealthGrpcService(evaluator, watchLimits);
   }
 
   /** {@link #start(HealthViewSource, ProbeLoopHeartbeat, Clock, ScheduledExecutorService, Duration)} with a 1 s liveness tick. */
@@ -74,13 +75,24 @@ public final class HealthService implements AutoCloseable {
       Clock clock,
       ScheduledExecutorService scheduler,
       Duration livenessTick) {
+    return start(views, heartbeat, clock, scheduler, livenessTick, WatchLimits.DEFAULT);
+  }
+
+  /** As above, with {@code watchLimits} instead of {@link WatchLimits#DEFAULT}. */
+  static HealthService start(
+      HealthViewSource views,
+      ProbeLoopHeartbeat heartbeat,
+      Clock clock,
+      ScheduledExecutorService scheduler,
+      Duration livenessTick,
+      WatchLimits watchLimits) {
     Objects.requireNonNull(views, "views");
     Objects.requireNonNull(scheduler, "scheduler");
     if (livenessTick.isNegative() || livenessTick.isZero()) {
       throw new IllegalArgumentException("livenessTick must be positive, got " + livenessTick);
     }
     LivenessRule liveness = new LivenessRule(Objects.requireNonNull(heartbeat, "heartbeat"), clock.instant());
-    HealthService service = new HealthService(new HealthEvaluator(views, liveness, clock));
+    HealthService service = new HealthService(new HealthEvaluator(views, liveness, clock), watchLimits);
     service.refresh();
     service.subscription = views.subscribe(view -> service.refresh());
     long tickNanos = livenessTick.toNanos();
@@ -94,9 +106,13 @@ public final class HealthService implements AutoCloseable {
     return service;
   }
 
-  /** The grpc.health.v1.Health implementation (Check, List, Watch) to add to a gRPC server. */
+  /**
+   * The grpc.health.v1.Health implementation (Check, List, Watch) to add to a gRPC server, with
+   * the bounds described in {@link HealthGrpcService}: unknown service names up to 256 bytes, at
+   * most 100 Watch streams per connection and 10,000 in all.
+   */
   public BindableService bindableService() {
-    return grpc;
+    return () -> ServerInterceptors.intercept(grpc, new ConnectionInterceptor());
   }
 
   /** The status of {@code service} now; {@code SERVICE_UNKNOWN} when there is no such service. */

@@ -1,5 +1,6 @@
 package io.modelgate.health;
 
+import io.modelgate.grpcserver.ClientText;
 import io.modelgate.health.v1.HealthCheckResponse.ServingStatus;
 import java.util.Objects;
 import java.util.Set;
@@ -30,7 +31,11 @@ public record HealthStatus(String service, ServingStatus status, String reason) 
   }
 
   static HealthStatus unknown(String service) {
-    return new HealthStatus(service, ServingStatus.SERVICE_UNKNOWN, "unknown service " + service);
+    // The name is the client's: its echo in the reason is bounded.
+    return new HealthStatus(
+        service,
+        ServingStatus.SERVICE_UNKNOWN,
+        "unknown service " + ClientText.excerpt(service, HealthGrpcService.MAX_UNKNOWN_SERVICE_BYTES));
   }
 
   public boolean serving() {

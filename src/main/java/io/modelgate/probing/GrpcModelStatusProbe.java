@@ -15,6 +15,7 @@ import io.modelgate.tfserving.framework.Code;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 
 /**
  * A {@link ModelStatusProbe} that calls {@code tensorflow.serving.ModelService/GetModelStatus}
@@ -24,8 +25,20 @@ import java.util.concurrent.TimeUnit;
  * hung replica costs one timed-out call and never a thread. Failures map to {@link
  * ProbeOutcome.Failed}: DEADLINE_EXCEEDED to TIMEOUT, UNAVAILABLE to CONNECTION_FAILED, any other
  * non-OK status (except NOT_FOUND, which is TF Serving's "no such model") to BAD_RESPONSE.
+ *
+ * <p>A replica host that does not resolve is a CONNECTION_FAILED outcome with the resolver's
+ * reason, logged once per state change by the readiness cache. grpc-java's channel also logs a
+ * warning with a ~29-line stack trace on every resolution attempt (each probe, and its own
+ * retries), so that warning is dropped, for every channel in the process.
  */
 public final class GrpcModelStatusProbe implements ModelStatusProbe {
+  /** Held so that java.util.logging, which keeps loggers weakly, keeps the filter too. */
+  private static final Logger CHANNEL_LOG = Logger.getLogger("io.grpc.internal.ManagedChannelImpl");
+
+  static {
+    CHANNEL_LOG.setFilter(record -> !String.valueOf(record.getMessage()).contains("Failed to resolve name"));
+  }
+
   private final ManagedChannel channel;
   private final ModelServiceGrpc.ModelServiceStub stub;
   private final Duration timeout;

@@ -2,79 +2,162 @@ package io.modelgate.xds;
 
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
-import java.util.Set;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.modelgate.grpcserver.ClientText;
+import io.modelgate.grpcserver.RateLimitedLog;
+import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Operator-facing bookkeeping of xDS streams: counts open streams and how many of them are
- * incremental (delta), logs disconnects, and logs and counts every NACK with Envoy's {@code
- * error_detail}. A NACKed resource is not resent: the cache keeps
- * serving the last snapshot until the next view change. Thread-safe (counters only).
+ * Operator-facing bookkeeping of xDS streams: which are open (and which of them incremental), and
+ * the NACKs received, logged with Envoy's {@code error_detail}. A NACKed resource is not resent:
+ * the cache keeps serving the last snapshot until the next view change ({@link NackHolding}).
+ *
+ * <p>A NACK counts as Envoy rejecting configuration only if it names a nonce this server sent on
+ * that stream; any other (a client speaking xDS wrongly, or forging NACKs) is counted apart as a
+ * stray NACK and changes nothing else. Every line is bounded (an {@code error_detail} is cut at
+ * {@value #MAX_DETAIL_CHARS} characters with its full length given) and rate-limited, since any
+ * client reaching the port can send NACKs or open and drop streams at will.
+ *
+ * <p>A stream is counted from java-control-plane's open callback to its close callback; the
+ * server's {@code GrpcServerPolicy} turns a malformed request message into a cancel, so every way
+ * a stream ends reaches one of the two. Thread-safe: a concurrent map of streams, each with a
+ * lock for its nonces.
  */
 final class XdsCallbacks implements DiscoveryServerCallbacks {
-  private static final Logger log = LoggerFactory.getLogger(XdsCallbacks.class);
+  /** Envoy lists every rejected resource with its reason; the first kilobyte says what is wrong. */
+  static final int MAX_DETAIL_CHARS = 1024;
 
-  private final AtomicLong openStreams = new AtomicLong();
+  /** Node ids, type URLs and versions come from the client too. */
+  private static final int MAX_NAME_CHARS = 200;
+
+  /** Responses whose nonce a NACK may name: the latest per type is what Envoy answers. */
+  private static final int NONCES_KEPT = 16;
+
+  private final RateLimitedLog nackLog = RateLimitedLog.of(LoggerFactory.getLogger(XdsCallbacks.class));
+  private final RateLimitedLog streamLog = RateLimitedLog.of(LoggerFactory.getLogger(XdsCallbacks.class));
+  private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
   private final AtomicLong nacks = new AtomicLong();
-  private final Set<Long> deltaStreams = ConcurrentHashMap.newKeySet();
+  private final AtomicLong strayNacks = new AtomicLong();
+
+  /** One open stream: whether it speaks incremental xDS, and the nonces last sent on it. */
+  private static final class Stream {
+    private final ArrayDeque<String> sentNonces = new ArrayDeque<>(); // guarded by this
+    private volatile boolean delta;
+
+    synchronized void sent(String nonce) {
+      if (sentNonces.size() == NONCES_KEPT) {
+        sentNonces.removeFirst();
+      }
+      sentNonces.addLast(nonce);
+    }
+
+    synchronized boolean wasSent(String nonce) {
+      return sentNonces.contains(nonce);
+    }
+  }
 
   long openStreams() {
-    return openStreams.get();
+    return streams.size();
   }
 
   long openDeltaStreams() {
-    return deltaStreams.size();
+    return streams.values().stream().filter(s -> s.delta).count();
   }
 
+  /** NACKs of configuration this server sent. */
   long nacks() {
     return nacks.get();
   }
 
+  /** NACKs naming a nonce this server never sent on that stream. */
+  long strayNacks() {
+    return strayNacks.get();
+  }
+
   @Override
   public void onStreamOpen(long streamId, String typeUrl) {
-    openStreams.incrementAndGet();
+    streams.put(streamId, new Stream());
   }
 
   @Override
   public void onStreamClose(long streamId, String typeUrl) {
-    openStreams.decrementAndGet();
-    deltaStreams.remove(streamId);
+    streams.remove(streamId);
   }
 
   @Override
   public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
-    openStreams.decrementAndGet();
-    deltaStreams.remove(streamId);
-    log.info("xDS stream {} closed: {}", streamId, error.getMessage());
+    streams.remove(streamId);
+    streamLog.info("xDS stream {} closed: {}", streamId, ClientText.excerpt(String.valueOf(error.getMessage()), MAX_NAME_CHARS));
+  }
+
+  @Override
+  public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
+    sent(streamId, response.getNonce());
+  }
+
+  @Override
+  public void onV3StreamDeltaResponse(
+      long streamId, DeltaDiscoveryRequest request, DeltaDiscoveryResponse response) {
+    sent(streamId, response.getNonce());
   }
 
   @Override
   public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
     if (request.hasErrorDetail()) {
-      nacks.incrementAndGet();
-      log.error(
-          "Envoy node {} rejected {} version {}: {}",
+      nack(
+          streamId,
+          request.getResponseNonce(),
           request.getNode().getId(),
-          request.getTypeUrl(),
-          request.getVersionInfo(),
+          request.getTypeUrl() + " version " + request.getVersionInfo(),
           request.getErrorDetail().getMessage());
     }
   }
 
   @Override
   public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {
-    deltaStreams.add(streamId);
+    Stream stream = streams.get(streamId);
+    if (stream != null) {
+      stream.delta = true;
+    }
     if (request.hasErrorDetail()) {
-      nacks.incrementAndGet();
-      log.error(
-          "Envoy node {} rejected {}: {}",
+      nack(
+          streamId,
+          request.getResponseNonce(),
           request.getNode().getId(),
           request.getTypeUrl(),
           request.getErrorDetail().getMessage());
     }
+  }
+
+  private void sent(long streamId, String nonce) {
+    Stream stream = streams.get(streamId);
+    if (stream != null) {
+      stream.sent(nonce);
+    }
+  }
+
+  private void nack(long streamId, String nonce, String node, String what, String detail) {
+    Stream stream = streams.get(streamId);
+    if (stream == null || !stream.wasSent(nonce)) {
+      strayNacks.incrementAndGet();
+      nackLog.warn(
+          "xDS stream {} sent a NACK for nonce '{}', which it was never sent; ignored (node '{}')",
+          streamId,
+          ClientText.excerpt(nonce, MAX_NAME_CHARS),
+          ClientText.excerpt(node, MAX_NAME_CHARS));
+      return;
+    }
+    nacks.incrementAndGet();
+    nackLog.error(
+        "Envoy node '{}' rejected {}: {}",
+        ClientText.excerpt(node, MAX_NAME_CHARS),
+        ClientText.excerpt(what, MAX_NAME_CHARS),
+        ClientText.excerpt(detail, MAX_DETAIL_CHARS));
   }
 }

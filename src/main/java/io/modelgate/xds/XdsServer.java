@@ -5,8 +5,8 @@ import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.envoyproxy.controlplane.server.serializer.CachedProtoResourcesSerializer;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.modelgate.config.XdsConfig;
+import io.modelgate.grpcserver.GrpcServerPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The ADS endpoint Envoy connects to (LDS, RDS, CDS and EDS over one stream, state of the world or
  * incremental), serving whatever snapshot the {@link XdsSnapshotPublisher} last put in the cache
- * for the Envoy's node group.
+ * for the Envoy's node group, with the limits and keepalive policy of {@link
+ * GrpcServerPolicy#xds}.
  */
 public final class XdsServer implements AutoCloseable {
   private final NodeGroups nodeGroups;
@@ -35,9 +36,11 @@ public final class XdsServer implements AutoCloseable {
             new NackHolding(cache, nodeGroups),
             new DefaultExecutorGroup(),
             new CachedProtoResourcesSerializer());
+    GrpcServerPolicy policy = GrpcServerPolicy.xds();
     server =
-        NettyServerBuilder.forAddress(address)
-            .addService(discovery.getAggregatedDiscoveryServiceImpl())
+        policy
+            .newBuilder(address)
+            .addService(policy.guard(discovery.getAggregatedDiscoveryServiceImpl()))
             .build();
     try {
       server.start();
@@ -78,9 +81,14 @@ public final class XdsServer implements AutoCloseable {
     return callbacks.openDeltaStreams();
   }
 
-  /** NACKs received from Envoys since start. */
+  /** NACKs of configuration this server sent, received since start: Envoys rejecting it. */
   public long nacks() {
     return callbacks.nacks();
+  }
+
+  /** NACKs naming a nonce never sent on their stream (not Envoy rejecting config), since start. */
+  public long strayNacks() {
+    return callbacks.strayNacks();
   }
 
   @Override

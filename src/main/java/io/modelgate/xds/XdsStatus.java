@@ -5,10 +5,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What the xDS side is doing, for operators: node grouping, groups seen, open streams (and how many are incremental), NACKs
- * received (non-zero means an Envoy rejected generated configuration: see the error log), and
- * the snapshots published with the current version of each resource type, and how long recent
- * snapshot builds took.
+ * What the xDS side is doing, for operators: node grouping, groups seen, open streams (and how
+ * many are incremental), NACKs of configuration modelgate sent (non-zero means an Envoy rejected
+ * it: see the error log), stray NACKs (naming a nonce never sent on their stream: a client
+ * speaking xDS wrongly, not Envoy rejecting config), the snapshots published with the current
+ * version of each resource type, and how long recent snapshot builds took.
  */
 public record XdsStatus(
     String nodeGroup,
@@ -16,6 +17,7 @@ public record XdsStatus(
     long openStreams,
     long deltaStreams,
     long nacks,
+    long strayNacks,
     long snapshots,
     Map<String, String> versions,
     BuildTimes.Summary buildTimes) {
@@ -27,6 +29,7 @@ public record XdsStatus(
         server.openStreams(),
         server.openDeltaStreams(),
         server.nacks(),
+        server.strayNacks(),
         publisher.publishedSnapshots(),
         publisher.versions(),
         publisher.buildTimes());

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -41,8 +43,9 @@ import org.junit.jupiter.api.Test;
  * (shutdownNow: the connections go away), half by cancelling the calls on a live channel. The
  * server keeps answering Check within a deadline throughout, forgets every dropped watcher, and
  * ends each round with the same threads as the first (no thread per stream or per connection).
- * Heap is not measured: it is not deterministic enough to assert; the watcher count is what
- * would hold dropped streams in memory.
+ * The watcher count is what would hold dropped streams in memory. Then the hostile versions: a
+ * thousand Watch streams for ~1 MB unknown names (once 1.7 GB of heap) are refused and hold
+ * nothing, and one connection gets no more Watch streams than its limit.
  */
 class HealthWatchStormTest {
   private static final int STREAMS = 1_000;
@@ -134,6 +137,113 @@ class HealthWatchStormTest {
       }
     }
     assertThat(check()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+  }
+
+  @Test
+  void thousandWatchStreamsForMegabyteNamesAreRefusedAndHoldNoMemory() throws Exception {
+    await().atMost(Duration.ofSeconds(10)).until(() -> check().equals(HealthCheckResponse.ServingStatus.SERVING));
+    HealthCheckRequest megabyteName =
+        HealthCheckRequest.newBuilder().setService("x".repeat(1 << 20)).build();
+    long heapBefore = usedHeapAfterGc();
+    List<WatchEnd> watches = new ArrayList<>();
+    // Answers on the transport's thread: a thousand at once would otherwise grow grpc-java's
+    // shared executor, which another test here measures.
+    ManagedChannel flood =
+        NettyChannelBuilder.forAddress("127.0.0.1", modelgate.grpcPort()).usePlaintext().directExecutor().build();
+    try {
+      for (int i = 0; i < STREAMS; i++) {
+        WatchEnd watch = new WatchEnd();
+        HealthGrpc.newStub(flood).withDeadlineAfter(30, TimeUnit.SECONDS).watch(megabyteName, watch);
+        watches.add(watch);
+      }
+      for (WatchEnd watch : watches) {
+        watch.end.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      flood.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    for (WatchEnd watch : watches) {
+      Status end = watch.end.get(30, TimeUnit.SECONDS);
+      assertThat(end.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(end.getDescription()).startsWith("gRPC message exceeds maximum size 65536");
+    }
+    assertThat(modelgate.health().watcherCount()).isZero();
+    assertThat(check()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    // Held, the names alone would take a gigabyte.
+    assertThat(usedHeapAfterGc() - heapBefore).isLessThan(200L << 20);
+  }
+
+  @Test
+  void watchStreamsBeyondOneConnectionsLimitAreResourceExhausted() throws Exception {
+    await().atMost(Duration.ofSeconds(10)).until(() -> modelgate.health().statusOf(MODEL).serving());
+    List<WatchEnd> watches = new ArrayList<>();
+    CountDownLatch firstAnswers = new CountDownLatch(100);
+    for (int i = 0; i < 100; i++) {
+      WatchEnd watch = new WatchEnd(firstAnswers);
+      HealthGrpc.newStub(checker).watch(HealthCheckRequest.newBuilder().setService(MODEL).build(), watch);
+      watches.add(watch);
+    }
+    assertThat(firstAnswers.await(20, TimeUnit.SECONDS)).isTrue();
+
+    WatchEnd refused = new WatchEnd();
+    HealthGrpc.newStub(checker).watch(HealthCheckRequest.newBuilder().setService(MODEL).build(), refused);
+
+    Status end = refused.end.get(10, TimeUnit.SECONDS);
+    assertThat(end.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(end.getDescription()).isEqualTo("too many Watch streams on one connection (100); close some or use Check");
+    assertThat(modelgate.health().watcherCount()).isEqualTo(100);
+    ManagedChannel another = channel();
+    try {
+      assertThat(HealthGrpc.newBlockingStub(another)
+              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .watch(HealthCheckRequest.newBuilder().setService(MODEL).build())
+              .next()
+              .getStatus())
+          .as("another connection still gets its Watch")
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    } finally {
+      another.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static long usedHeapAfterGc() {
+    Runtime runtime = Runtime.getRuntime();
+    System.gc();
+    return runtime.totalMemory() - runtime.freeMemory();
+  }
+
+  /** How one Watch stream ended, and optionally a latch counted down at its first status. */
+  private static final class WatchEnd implements StreamObserver<HealthCheckResponse> {
+    final CompletableFuture<Status> end = new CompletableFuture<>();
+    private final CountDownLatch firstAnswer;
+    private boolean counted;
+
+    WatchEnd() {
+      this(new CountDownLatch(1));
+    }
+
+    WatchEnd(CountDownLatch firstAnswer) {
+      this.firstAnswer = firstAnswer;
+    }
+
+    @Override
+    public void onNext(HealthCheckResponse response) {
+      if (!counted) {
+        counted = true;
+        firstAnswer.countDown();
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      end.complete(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      end.complete(Status.OK);
+    }
   }
 
   /** Live threads counted by name without their numeric suffix ("grpc-default-executor-12"). */

@@ -195,20 +195,23 @@ class HealthGrpcServiceTest {
 
   @Test
   void twoHundredWatchesDroppedAbruptlyLeaveNoWatcher() throws Exception {
-    ManagedChannel doomed = fixture.newChannel();
+    // Two connections, each with as many Watch streams as one may hold.
+    List<ManagedChannel> doomed = List.of(fixture.newChannel(), fixture.newChannel());
     List<WatchRecorder> watchers = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      watchers.add(watch(doomed, i % 2 == 0 ? "resnet" : HealthService.LIVENESS));
+      watchers.add(watch(doomed.get(i % 2), i % 4 < 2 ? "resnet" : HealthService.LIVENESS));
     }
     for (WatchRecorder watcher : watchers) {
       assertThat(watcher.next()).isEqualTo(ServingStatus.SERVING);
     }
     assertThat(fixture.health.watcherCount()).isEqualTo(200);
 
-    doomed.shutdownNow();
+    doomed.forEach(ManagedChannel::shutdownNow);
 
     await().atMost(Duration.ofSeconds(10)).until(() -> fixture.health.watcherCount() == 0);
-    assertThat(doomed.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+    for (ManagedChannel channel : doomed) {
+      assertThat(channel.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.modelgate.grpcserver.GrpcServerPolicy;
 import io.modelgate.view.HealthView;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -15,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link HealthService} over {@link TestViews}, a fake clock and heartbeat, served by a real
- * Netty gRPC server on 127.0.0.1:0, with a plaintext channel to it. Closing stops everything it
- * started.
+ * Netty gRPC server on 127.0.0.1:0 with modelgate's health server policy, with a plaintext channel
+ * to it. Closing stops everything it started.
  */
 final class HealthServerFixture implements AutoCloseable {
   /** Allowance max(3 x 2 s, 2 s + 5 s) = 7 s. */
@@ -37,14 +38,20 @@ final class HealthServerFixture implements AutoCloseable {
 
   HealthServerFixture(HealthView initial, Duration livenessTick, BindableService... extraServices)
       throws IOException {
+    this(initial, livenessTick, WatchLimits.DEFAULT, extraServices);
+  }
+
+  HealthServerFixture(
+      HealthView initial, Duration livenessTick, WatchLimits watchLimits, BindableService... extraServices)
+      throws IOException {
     views = new TestViews(initial);
     heartbeat.roundStarted(clock.instant());
-    health = HealthService.start(views, heartbeat, clock, scheduler, livenessTick);
+    health = HealthService.start(views, heartbeat, clock, scheduler, livenessTick, watchLimits);
+    GrpcServerPolicy policy = GrpcServerPolicy.health();
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-            .addService(health.bindableService());
+        policy.newBuilder(new InetSocketAddress("127.0.0.1", 0)).addService(policy.guard(health.bindableService()));
     for (BindableService extra : extraServices) {
-      builder.addService(extra);
+      builder.addService(policy.guard(extra));
     }
     server = builder.build().start();
     channel = newChannel();
