@@ -1,16 +1,13 @@
 package io.modelgate.admin;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import io.modelgate.xds.XdsStatus;
-import java.io.IOException;
 import java.util.function.Supplier;
 
 /**
  * {@code GET /xds} (control plane only): the xDS side as JSON, {@link XdsStatus}. Read-only and
  * thread-safe.
  */
-public final class XdsStatusHandler implements HttpHandler {
+public final class XdsStatusHandler implements AdminHandler {
   public static final String PATH = "/xds";
 
   private final Supplier<XdsStatus> status;
@@ -20,7 +17,7 @@ public final class XdsStatusHandler implements HttpHandler {
   }
 
   @Override
-  public void handle(HttpExchange exchange) throws IOException {
-    JsonResponse.serveDocument(exchange, PATH, status);
+  public AdminResponse handle(AdminRequest request) {
+    return AdminResponse.document(request, PATH, status);
   }
 }

@@ -13,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.modelgate.admin.AdminHttpServer;
+import io.modelgate.app.AdminRoutes;
 import io.modelgate.readiness.ReplicaState;
 import io.modelgate.view.ModelHealth;
 import java.net.InetSocketAddress;
@@ -48,7 +49,8 @@ class HealthHttpHandlerTest {
     fixture = new HealthServerFixture(TestViews.view(0, false));
     http =
         AdminHttpServer.start(
-            new InetSocketAddress("127.0.0.1", 0), new HealthHttpHandler(fixture.health).routes());
+            new InetSocketAddress("127.0.0.1", 0),
+            AdminRoutes.health(new HealthHttpHandler(fixture.health)));
   }
 
   @AfterEach
