@@ -1,18 +1,18 @@
 package io.modelgate.admin;
 
-import io.modelgate.xds.XdsStatus;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /xds} (control plane only): the xDS side as JSON, {@link XdsStatus}. Read-only and
- * thread-safe.
+ * {@code GET /xds} (control plane only): the xDS side as JSON, the document {@code status} gives
+ * (the xDS package's {@code XdsStatus}; taken as any value so that this consumer does not import
+ * another). Read-only and thread-safe if {@code status} is.
  */
 public final class XdsStatusHandler implements AdminHandler {
   public static final String PATH = "/xds";
 
-  private final Supplier<XdsStatus> status;
+  private final Supplier<?> status;
 
-  public XdsStatusHandler(Supplier<XdsStatus> status) {
+  public XdsStatusHandler(Supplier<?> status) {
     this.status = status;
   }
 
