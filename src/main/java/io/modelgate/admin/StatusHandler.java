@@ -1,12 +1,9 @@
 package io.modelgate.admin;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +12,7 @@ import java.util.List;
  * on every replica with its state, AVAILABLE versions, reason and since-when. Read-only and
  * thread-safe (it reads the current immutable view).
  */
-public final class StatusHandler implements HttpHandler {
+public final class StatusHandler implements AdminHandler {
   public static final String PATH = "/status";
 
   private final HealthViewSource views;
@@ -25,8 +22,8 @@ public final class StatusHandler implements HttpHandler {
   }
 
   @Override
-  public void handle(HttpExchange exchange) throws IOException {
-    JsonResponse.serveDocument(exchange, PATH, () -> Status.of(views.current()));
+  public AdminResponse handle(AdminRequest request) {
+    return AdminResponse.document(request, PATH, () -> Status.of(views.current()));
   }
 
   /** The JSON shape of a view. */

@@ -1,26 +1,23 @@
 package io.modelgate.admin;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import io.modelgate.xds.XdsStatus;
-import java.io.IOException;
 import java.util.function.Supplier;
 
 /**
- * {@code GET /xds} (control plane only): the xDS side as JSON, {@link XdsStatus}. Read-only and
- * thread-safe.
+ * {@code GET /xds} (control plane only): the xDS side as JSON, the document {@code status} gives
+ * (the xDS package's {@code XdsStatus}; taken as any value so that this consumer does not import
+ * another). Read-only and thread-safe if {@code status} is.
  */
-public final class XdsStatusHandler implements HttpHandler {
+public final class XdsStatusHandler implements AdminHandler {
   public static final String PATH = "/xds";
 
-  private final Supplier<XdsStatus> status;
+  private final Supplier<?> status;
 
-  public XdsStatusHandler(Supplier<XdsStatus> status) {
+  public XdsStatusHandler(Supplier<?> status) {
     this.status = status;
   }
 
   @Override
-  public void handle(HttpExchange exchange) throws IOException {
-    JsonResponse.serveDocument(exchange, PATH, status);
+  public AdminResponse handle(AdminRequest request) {
+    return AdminResponse.document(request, PATH, status);
   }
 }

@@ -2,6 +2,7 @@ package io.modelgate.app;
 
 import io.grpc.Server;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.modelgate.admin.AdminHandler;
 import io.modelgate.admin.AdminHttpServer;
 import io.modelgate.admin.StatusHandler;
 import io.modelgate.admin.XdsStatusHandler;
@@ -25,7 +26,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -231,8 +231,7 @@ public final class ModelgateServer implements AutoCloseable {
                       .addService(healthPolicy.guard(ProtoReflectionServiceV1.newInstance()))
                       .build()
                       .start());
-      Map<String, com.sun.net.httpserver.HttpHandler> routes =
-          new HashMap<>(new HealthHttpHandler(health).routes());
+      Map<String, AdminHandler> routes = AdminRoutes.health(new HealthHttpHandler(health));
       routes.put(StatusHandler.PATH, new StatusHandler(pipeline.view()));
       if (mode == Mode.CONTROL_PLANE) {
         xds = Xds.start(config, pipeline);

@@ -1,28 +1,27 @@
 package io.modelgate.health;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import io.modelgate.admin.AdminHttpServer;
-import io.modelgate.admin.JsonResponse;
-import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The HTTP twins of the gRPC health services: {@code /healthz} is {@value HealthService#LIVENESS},
- * {@code /readyz} is {@value HealthService#READINESS} and {@code /readyz/<model>} one model (URL-decoded).
- * GET and HEAD answer 200 when SERVING, 503 when not, 404 for an unknown model, each with the
- * one-line JSON {@code {"service":..,"status":..,"reason":..}}; other methods get 405.
+ * The HTTP twins of the gRPC health services, as plain answers that the wiring serves over HTTP:
+ * {@code /healthz} is {@value HealthService#LIVENESS}, {@code /readyz} is
+ * {@value HealthService#READINESS} and {@code /readyz/<model>} one model (URL-decoded). Each answer
+ * is 200 when SERVING, 503 when not, 404 for an unknown model, with the body
+ * {@code {"service":..,"status":..,"reason":..}}.
  *
  * <p>Thread-safe and stateless: every answer comes from {@link HealthService#statusOf}, the same
- * call gRPC Check makes, so the two cannot disagree.
+ * call gRPC Check makes, so the two cannot disagree. It knows nothing of HTTP servers, methods or
+ * connections.
  */
-public final class HealthHttpHandler implements HttpHandler {
+public final class HealthHttpHandler {
   public static final String HEALTHZ = "/healthz";
   public static final String READYZ = "/readyz";
+  /** The path prefixes whose requests {@link #answer} is for. */
+  public static final List<String> PREFIXES = List.of(HEALTHZ, READYZ);
   private static final String READYZ_MODEL = READYZ + "/";
 
   private final HealthService health;
@@ -31,26 +30,21 @@ public final class HealthHttpHandler implements HttpHandler {
     this.health = Objects.requireNonNull(health, "health");
   }
 
-  /** The prefixes to register this handler under in {@link AdminHttpServer}. */
-  public Map<String, HttpHandler> routes() {
-    return Map.of(HEALTHZ, this, READYZ, this);
+  /**
+   * The answer to a GET of {@code rawPath}, or empty when the path names none of the health
+   * services (the caller's 404).
+   *
+   * @param rawPath the request path still percent-encoded; its escapes must be well formed
+   * @throws IllegalArgumentException when an escape in the model name is malformed
+   */
+  public Optional<Answer> answer(String rawPath) {
+    return serviceFor(rawPath).map(this::answerFor);
   }
 
-  @Override
-  public void handle(HttpExchange exchange) throws IOException {
-    // The JDK server answers 400 itself to a path with a malformed escape, so decoding succeeds.
-    Optional<String> service = serviceFor(exchange.getRequestURI().getRawPath());
-    if (service.isEmpty()) {
-      AdminHttpServer.notFound(exchange);
-      return;
-    }
-    if (JsonResponse.rejectUnlessRead(exchange)) {
-      return;
-    }
-    HealthStatus status = health.statusOf(service.get());
+  private Answer answerFor(String service) {
+    HealthStatus status = health.statusOf(service);
     int code = status.serving() ? 200 : status.known() ? 503 : 404;
-    JsonResponse.send(
-        exchange, code, new Body(status.service(), status.status().name(), status.reason()));
+    return new Answer(code, new Body(status.service(), status.status().name(), status.reason()));
   }
 
   /** The health service a path names, or empty when it names none of ours. */
@@ -69,6 +63,9 @@ public final class HealthHttpHandler implements HttpHandler {
     return Optional.empty();
   }
 
+  /** An HTTP status code and the JSON body to send with it. */
+  public record Answer(int status, Body body) {}
+
   /** The JSON body, in wire order. */
-  private record Body(String service, String status, String reason) {}
+  public record Body(String service, String status, String reason) {}
 }

@@ -13,9 +13,11 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.modelgate.admin.AdminHttpServer;
+import io.modelgate.app.AdminRoutes;
 import io.modelgate.readiness.ReplicaState;
 import io.modelgate.view.ModelHealth;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -48,7 +50,8 @@ class HealthHttpHandlerTest {
     fixture = new HealthServerFixture(TestViews.view(0, false));
     http =
         AdminHttpServer.start(
-            new InetSocketAddress("127.0.0.1", 0), new HealthHttpHandler(fixture.health).routes());
+            new InetSocketAddress("127.0.0.1", 0),
+            AdminRoutes.health(new HealthHttpHandler(fixture.health)));
   }
 
   @AfterEach
@@ -160,6 +163,17 @@ class HealthHttpHandlerTest {
   }
 
   @Test
+  void malformedEscapeIs400JsonNamingItAndDoubleSlashIs404Json() throws Exception {
+    assertThat(rawGet("/readyz/%zz"))
+        .startsWith("HTTP/1.1 400 ")
+        .containsIgnoringCase("content-type: application/json")
+        .endsWith("\r\n\r\n{\"error\":\"malformed percent-escape '%zz' in path\"}\n");
+    assertThat(rawGet("//healthz"))
+        .startsWith("HTTP/1.1 404 ")
+        .endsWith("\r\n\r\n{\"error\":\"not found\"}\n");
+  }
+
+  @Test
   void headAnswersLikeGetWithoutABody() throws Exception {
     fixture.views.publish(true, model("resnet", ready("r0")));
 
@@ -205,6 +219,17 @@ class HealthHttpHandlerTest {
     return client.send(
         HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(5)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A GET no HTTP client would send (the JDK's refuses both paths above), over a plain socket. */
+  private String rawGet(String target) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", http.port())) {
+      socket.setSoTimeout(5_000);
+      socket
+          .getOutputStream()
+          .write(("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private URI uri(String path) {
