@@ -20,13 +20,13 @@ import java.util.regex.Pattern;
  * published under the object's monitor. If jstat fails, heap figures stay at zero (reported as
  * such); CPU and memory come from /proc and do not depend on it.
  */
-final class JvmProcessMeter implements AutoCloseable {
+public final class JvmProcessMeter implements AutoCloseable {
   /** Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on every mainstream kernel. */
   private static final long NANOS_PER_TICK = 10_000_000L;
   private static final Pattern HEAP_TOTAL = Pattern.compile("total (\\d+)K, used (\\d+)K");
 
   /** Heap from one jstat line, in KiB, with cumulative GC counts and time. */
-  record HeapSample(double usedKib, double committedKib, long gcCount, double gcSeconds) {}
+  public record HeapSample(double usedKib, double committedKib, long gcCount, double gcSeconds) {}
 
   private final long pid;
   private final Process jstat;
@@ -35,7 +35,7 @@ final class JvmProcessMeter implements AutoCloseable {
   private double peakUsedKib;
   private double peakCommittedKib;
 
-  JvmProcessMeter(long pid) throws IOException {
+  public JvmProcessMeter(long pid) throws IOException {
     this.pid = pid;
     jstat =
         new ProcessBuilder("jstat", "-gc", String.valueOf(pid), "1000")
@@ -80,12 +80,12 @@ final class JvmProcessMeter implements AutoCloseable {
     throw new IOException(field + " not in /proc/" + pid + "/status");
   }
 
-  synchronized HeapSample lastHeap() {
+  public synchronized HeapSample lastHeap() {
     return last;
   }
 
   /** Highest heap used (eden, survivors, old) over the samples since the last reset, KiB. */
-  synchronized double peakUsedKib() {
+  public synchronized double peakUsedKib() {
     return peakUsedKib;
   }
 

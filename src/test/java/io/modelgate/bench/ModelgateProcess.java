@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * time and memory can be read from /proc apart from the benchmark's. Started with the benchmark's
  * classpath; {@link #close} stops it.
  */
-final class ModelgateProcess implements AutoCloseable {
+public final class ModelgateProcess implements AutoCloseable {
   private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
   private final Process process;
@@ -30,11 +30,16 @@ final class ModelgateProcess implements AutoCloseable {
 
   /** Starts {@code io.modelgate.Main args} and waits until {@code /healthz} on httpPort answers. */
   static ModelgateProcess start(List<String> args, int httpPort) throws IOException, InterruptedException {
+    return start(List.of("-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"), args, httpPort);
+  }
+
+  /** The same, with these JVM options (heap size, log level) instead of the benchmarks' own. */
+  public static ModelgateProcess start(List<String> jvmOptions, List<String> args, int httpPort)
+      throws IOException, InterruptedException {
     Path log = Files.createTempFile("modelgate-bench", ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx512m");
-    command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.modelgate.Main");
@@ -62,11 +67,25 @@ final class ModelgateProcess implements AutoCloseable {
         // not listening yet
       }
       if (System.nanoTime() > deadline) {
+        String output = Files.readString(log);
         started.close();
-        throw new IllegalStateException("modelgate " + args + " not healthy after 30 s: " + Files.readString(log));
+        throw new IllegalStateException("modelgate " + args + " not healthy after 30 s: " + output);
       }
       Thread.sleep(100);
     }
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean alive() {
+    return process.isAlive();
+  }
+
+  /** Everything the process wrote to stdout and stderr so far. */
+  public String output() throws IOException {
+    return Files.readString(log);
   }
 
   /** User plus system CPU time used so far, in seconds. */
@@ -89,6 +108,11 @@ final class ModelgateProcess implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    try {
+      Files.deleteIfExists(log);
+    } catch (IOException e) {
+      // a temp file left behind
+    }
     process.destroy();
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor();
