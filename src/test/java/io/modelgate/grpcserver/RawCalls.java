@@ -21,7 +21,8 @@ public final class RawCalls {
    */
   public static final byte[] MALFORMED = {0x0a, 0x7f, 'x'};
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+  /** Request and response messages as the bytes on the wire, unparsed. */
+  public static final MethodDescriptor.Marshaller<byte[]> BYTES =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {

@@ -13,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
+import io.modelgate.grpcserver.RawCalls;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.simulator.SimulatorOptions;
@@ -23,11 +24,8 @@ import io.modelgate.tfserving.api.PredictionServiceGrpc;
 import io.modelgate.tfserving.framework.DataType;
 import io.modelgate.tfserving.framework.TensorProto;
 import io.modelgate.tfserving.framework.TensorShapeProto;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -234,8 +232,8 @@ class HostileRequestsThroughEnvoyTest {
         MethodDescriptor.<byte[], byte[]>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY)
             .setFullMethodName(path.substring(1))
-            .setRequestMarshaller(Bytes.INSTANCE)
-            .setResponseMarshaller(Bytes.INSTANCE)
+            .setRequestMarshaller(RawCalls.BYTES)
+            .setResponseMarshaller(RawCalls.BYTES)
             .build();
     return ClientCalls.blockingUnaryCall(
         io.grpc.ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers)),
@@ -244,23 +242,6 @@ class HostileRequestsThroughEnvoyTest {
         message);
   }
 
-  private enum Bytes implements MethodDescriptor.Marshaller<byte[]> {
-    INSTANCE;
-
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  }
 
   private HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {
     HttpRequest.Builder request =

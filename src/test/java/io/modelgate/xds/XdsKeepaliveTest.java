@@ -15,21 +15,11 @@ import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.envoy.EnvoyProcess;
 import io.modelgate.grpcserver.GrpcServerPolicy;
-import io.modelgate.readiness.ReplicaState;
-import io.modelgate.view.HealthView;
-import io.modelgate.view.HealthViewSource;
-import io.modelgate.view.ModelHealth;
-import io.modelgate.view.ReplicaHealth;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -40,7 +30,6 @@ import org.junit.jupiter.api.Test;
  * GOAWAY {@code too_many_pings}, and Envoy reconnected every ~17 s.
  */
 class XdsKeepaliveTest {
-  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   private static final List<Path> SHIPPED_BOOTSTRAPS =
       List.of(Path.of("envoy/bootstrap-local.yaml"), Path.of("envoy/bootstrap-compose.yaml"));
 
@@ -111,26 +100,4 @@ class XdsKeepaliveTest {
     return Long.parseLong(matcher.group(1));
   }
 
-  /** One complete view with replica a READY, never changing. */
-  private static final class FixedView implements HealthViewSource {
-    private final HealthView view =
-        new HealthView(
-            1,
-            T0,
-            true,
-            Map.of(
-                "m",
-                new ModelHealth(
-                    "m", Map.of("a", new ReplicaHealth("a", ReplicaState.READY, new TreeSet<>(Set.of(1L)), "", T0)))));
-
-    @Override
-    public HealthView current() {
-      return view;
-    }
-
-    @Override
-    public AutoCloseable subscribe(Consumer<HealthView> listener) {
-      return () -> {};
-    }
-  }
 }

@@ -21,24 +21,14 @@ import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.grpcserver.LogCapture;
 import io.modelgate.grpcserver.RawCalls;
-import io.modelgate.readiness.ReplicaState;
-import io.modelgate.view.HealthView;
-import io.modelgate.view.HealthViewSource;
-import io.modelgate.view.ModelHealth;
-import io.modelgate.view.ReplicaHealth;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +39,6 @@ import org.junit.jupiter.api.Test;
  * only for a nonce sent on its stream, and NACK lines are bounded in size and number.
  */
 class XdsStreamBookkeepingTest {
-  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   private static final String CLUSTER_TYPE = AdsTestClient.CLUSTER_TYPE;
   private static final Node NODE = Node.newBuilder().setId("envoy-1").setCluster("edge").build();
   private static final ModelgateConfig CONFIG =
@@ -208,26 +197,4 @@ class XdsStreamBookkeepingTest {
     }
   }
 
-  /** One complete view with replica a READY, never changing. */
-  private static final class FixedView implements HealthViewSource {
-    private final HealthView view =
-        new HealthView(
-            1,
-            T0,
-            true,
-            Map.of(
-                "m",
-                new ModelHealth(
-                    "m", Map.of("a", new ReplicaHealth("a", ReplicaState.READY, new TreeSet<>(Set.of(1L)), "", T0)))));
-
-    @Override
-    public HealthView current() {
-      return view;
-    }
-
-    @Override
-    public AutoCloseable subscribe(Consumer<HealthView> listener) {
-      return () -> {};
-    }
-  }
 }

@@ -1,0 +1,37 @@
+package io.modelgate.xds;
+
+import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.HealthView;
+import io.modelgate.view.HealthViewSource;
+import io.modelgate.view.ModelHealth;
+import io.modelgate.view.ReplicaHealth;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/** One complete view with model m READY (version 1) on replica a, never changing. */
+final class FixedView implements HealthViewSource {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  private final HealthView view =
+      new HealthView(
+          1,
+          T0,
+          true,
+          Map.of(
+              "m",
+              new ModelHealth(
+                  "m", Map.of("a", new ReplicaHealth("a", ReplicaState.READY, new TreeSet<>(Set.of(1L)), "", T0)))));
+
+  @Override
+  public HealthView current() {
+    return view;
+  }
+
+  @Override
+  public AutoCloseable subscribe(Consumer<HealthView> listener) {
+    return () -> {};
+  }
+}
