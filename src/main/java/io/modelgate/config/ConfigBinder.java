@@ -11,12 +11,13 @@ import java.util.Map;
  * first error found is thrown, so the same file always gives the same error. Stateless.
  */
 final class ConfigBinder {
-  static final List<String> KEYS = List.of("replicas", "models", "probe", "listen", "xds", "extproc");
+  static final List<String> KEYS = List.of("replicas", "sources", "models", "probe", "listen", "xds", "extproc");
 
   private ConfigBinder() {}
 
   static ModelgateConfig bind(ConfigNode root) {
     List<ReplicaConfig> replicas = null;
+    List<SourceConfig> sources = List.of();
     List<ModelConfig> models = null;
     ProbeConfig probe = ProbeConfig.defaults();
     ListenConfig listen = ListenConfig.defaults();
@@ -26,6 +27,7 @@ final class ConfigBinder {
       ConfigNode value = entry.getValue();
       switch (entry.getKey()) {
         case "replicas" -> replicas = ReplicaSection.read(value);
+        case "sources" -> sources = SourcesSection.read(value);
         case "models" -> models = ModelSection.read(value);
         case "probe" -> probe = ProbeSection.read(value);
         case "listen" -> listen = ListenSection.read(value);
@@ -34,13 +36,14 @@ final class ConfigBinder {
         default -> throw value.unknownKey(KEYS);
       }
     }
-    if (replicas == null) {
-      throw root.child("replicas").error("must be set");
+    if (replicas == null && sources.isEmpty()) {
+      throw root.child("replicas").error("must be set (or replicas discovered through sources)");
     }
     if (models == null) {
       throw root.child("models").error("must be set");
     }
-    ModelgateConfig config = new ModelgateConfig(replicas, models, probe, listen, xds, extProc);
+    ModelgateConfig config = new ModelgateConfig(
+            replicas == null ? List.of() : replicas, models, probe, listen, xds, extProc, sources);
     ListenPorts.check(root, config);
     return config;
   }

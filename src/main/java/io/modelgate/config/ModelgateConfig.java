@@ -7,7 +7,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A validated modelgate configuration: what to probe, how, and where to serve. {@code xds} and
+ * A validated modelgate configuration: what to probe, how, and where to serve. Replicas are the
+ * static {@code replicas} list plus whatever the {@code sources} discover. {@code xds} and
  * {@code extProc} matter in control-plane mode only.
  */
 public record ModelgateConfig(
@@ -16,7 +17,8 @@ public record ModelgateConfig(
     ProbeConfig probe,
     ListenConfig listen,
     XdsConfig xds,
-    ExtProcConfig extProc) {
+    ExtProcConfig extProc,
+    List<SourceConfig> sources) {
   /** The id of the one replica of a sidecar configuration. */
   public static final String SIDECAR_REPLICA_ID = "local";
 
@@ -27,6 +29,18 @@ public record ModelgateConfig(
     Objects.requireNonNull(listen, "listen");
     Objects.requireNonNull(xds, "xds");
     Objects.requireNonNull(extProc, "extProc");
+    sources = List.copyOf(sources);
+  }
+
+  /** A configuration whose replicas are only the static list. */
+  public ModelgateConfig(
+      List<ReplicaConfig> replicas,
+      List<ModelConfig> models,
+      ProbeConfig probe,
+      ListenConfig listen,
+      XdsConfig xds,
+      ExtProcConfig extProc) {
+    this(replicas, models, probe, listen, xds, extProc, List.of());
   }
 
   /** A configuration without the gateway filter (tests and configurations built in code). */

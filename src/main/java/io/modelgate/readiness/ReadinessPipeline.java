@@ -7,8 +7,6 @@ import io.modelgate.config.ReplicaConfig;
 import io.modelgate.probing.ModelStatusProbes;
 import io.modelgate.probing.ProbeLoopHeartbeat;
 import io.modelgate.probing.Prober;
-import io.modelgate.sources.ReplicaSource;
-import io.modelgate.sources.StaticReplicaSource;
 import io.modelgate.view.HealthViewPublisher;
 import io.modelgate.view.HealthViewSource;
 import java.time.Clock;
@@ -33,8 +31,8 @@ public final class ReadinessPipeline implements AutoCloseable {
   private final HealthViewPublisher publisher;
   private final Prober prober;
 
-  private ReadinessPipeline(ModelgateConfig config, ReplicaSource source, Clock clock) {
-    List<ReplicaConfig> replicas = source.replicas();
+  private ReadinessPipeline(ModelgateConfig config, Clock clock) {
+    List<ReplicaConfig> replicas = config.replicas();
     this.publisher =
         new HealthViewPublisher(
             config.models(), replicas, config.probe().startupTimeout(), clock, viewWriter);
@@ -54,13 +52,13 @@ public final class ReadinessPipeline implements AutoCloseable {
 
   /** A pipeline probing the configured replicas, on the system clock. */
   public static ReadinessPipeline create(ModelgateConfig config) {
-    return create(config, new StaticReplicaSource(config.replicas()), Clock.systemUTC());
+    return create(config, Clock.systemUTC());
   }
 
   /** A pipeline probing the replicas {@code source} lists now. */
   public static ReadinessPipeline create(
-      ModelgateConfig config, ReplicaSource source, Clock clock) {
-    return new ReadinessPipeline(config, source, clock);
+      ModelgateConfig config, Clock clock) {
+    return new ReadinessPipeline(config, clock);
   }
 
   /** Starts the probe rounds and the startup timeout. */

@@ -1,15 +1,26 @@
 package io.modelgate.sources;
 
-import io.modelgate.config.ReplicaConfig;
-import java.util.List;
+import java.util.function.Consumer;
 
 /**
- * Where the replicas to probe come from: static configuration today, DNS or Kubernetes later.
- * Implementations are thread-safe; a failing lookup returns the last known list rather than
- * throwing, so a discovery outage never empties the set of probed replicas.
+ * Where replicas come from: the static list of the configuration file, a DNS name, or the
+ * EndpointSlices of a Kubernetes Service. A source publishes its whole list as a {@link
+ * SourceReport} each time it changes (and after a failed lookup, the last list marked stale), to
+ * one listener, one report at a time and in order. It never throws at its listener: a lookup that
+ * fails is a stale report and a retry with backoff.
  */
-public interface ReplicaSource {
+public interface ReplicaSource extends AutoCloseable {
 
-  /** The replicas to probe now, in a stable order (it becomes the order of the health view). */
-  List<ReplicaConfig> replicas();
+  /** How logs and {@code /status} name this source, e.g. {@code kubernetes ml/tfserving}. */
+  String name();
+
+  /**
+   * Starts discovery. The first report comes once the first lookup has succeeded or failed; the
+   * listener must not block.
+   */
+  void start(Consumer<SourceReport> listener);
+
+  /** Stops discovery and releases its threads and connections; no report follows. */
+  @Override
+  void close();
 }

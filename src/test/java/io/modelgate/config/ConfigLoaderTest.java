@@ -248,7 +248,7 @@ class ConfigLoaderTest {
                 + " between probes, got 1200"),
         Arguments.of(
             "unknown-top-level-key",
-            "replica: unknown key (expected one of: replicas, models, probe, listen, xds, extproc)"),
+            "replica: unknown key (expected one of: replicas, sources, models, probe, listen, xds, extproc)"),
         Arguments.of(
             "extproc-wildcard-without-envoy-address",
             "extproc.listen: is a wildcard address, so extproc.envoyAddress must say how Envoy reaches"
@@ -355,7 +355,7 @@ class ConfigLoaderTest {
         Arguments.of("empty-replicas", "replicas: must list at least one replica"),
         Arguments.of("empty-models", "models: must list at least one model"),
         Arguments.of("missing-models", "models: must be set"),
-        Arguments.of("missing-replicas", "replicas: must be set"),
+        Arguments.of("missing-replicas", "replicas: must be set (or replicas discovered through sources)"),
         Arguments.of("missing-host", "replicas[0].host: must be set"),
         Arguments.of("null-host", "replicas[0].host: expected a string, got null"),
         Arguments.of(
@@ -404,9 +404,9 @@ class ConfigLoaderTest {
         Arguments.of("alias", "line 5, column 11: YAML aliases are not supported (*h)"),
         Arguments.of("two-documents", "line 3, column 1: expected one YAML document, found a second one"),
         Arguments.of(
-            "empty", "the file is empty (expected a map with keys: replicas, models, probe, listen, xds, extproc)"),
+            "empty", "the file is empty (expected a map with keys: replicas, sources, models, probe, listen, xds, extproc)"),
         Arguments.of(
-            "only-comments", "the file is empty (expected a map with keys: replicas, models, probe, listen, xds, extproc)"),
+            "only-comments", "the file is empty (expected a map with keys: replicas, sources, models, probe, listen, xds, extproc)"),
         Arguments.of("top-level-list", "expected a map at the top level, got a list"),
         Arguments.of("top-level-null", "expected a map at the top level, got null"),
         Arguments.of("first-error-in-document-order", "probe.intervalMs: must be > 0, got 0"),
