@@ -16,7 +16,6 @@ import io.modelgate.extproc.PassiveDetector;
 import io.modelgate.grpcserver.GrpcServerPolicy;
 import io.modelgate.health.HealthHttpHandler;
 import io.modelgate.health.HealthService;
-import io.modelgate.readiness.ReadinessPipeline;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.xds.EnvoyResources;
 import io.modelgate.xds.XdsServer;
@@ -102,8 +101,7 @@ public final class ModelgateServer implements AutoCloseable {
       Optional<PassiveDetector> passive =
           settings.passive()
               ? Optional.of(
-                  new PassiveDetector(
-                      pipeline.view(), config.replicas(), pipeline.prober(), config.probe().interval()))
+                  new PassiveDetector(pipeline.view(), pipeline.prober(), config.probe().interval()))
               : Optional.empty();
       ExternalProcessorService service =
           new ExternalProcessorService(
@@ -240,9 +238,9 @@ public final class ModelgateServer implements AutoCloseable {
       http = bind(fields.http(), config.listen().http(), () -> AdminHttpServer.start(config.listen(), routes));
       pipeline.start();
       log.info(
-          "modelgate probing {} replicas x {} models; gRPC health on {}, HTTP on {}",
-          config.replicas().size(),
+          "modelgate probing {} models on {}; gRPC health on {}, HTTP on {}",
           config.models().size(),
+          describeSources(config),
           grpc.getListenSockets(),
           http.address());
       return new ModelgateServer(pipeline, healthTicks, health, grpc, http, xds);
@@ -303,6 +301,15 @@ public final class ModelgateServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  private static String describeSources(ModelgateConfig config) {
+    int sources = config.sources().size();
+    String staticList = config.replicas().isEmpty() ? "" : config.replicas().size() + " static replicas";
+    if (sources == 0) {
+      return staticList;
+    }
+    return (staticList.isEmpty() ? "" : staticList + " and ") + sources + " discovery sources";
   }
 
   public HealthViewSource view() {

@@ -1,14 +1,12 @@
 package io.modelgate.extproc;
 
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
-import io.modelgate.config.ReplicaConfig;
 import io.modelgate.probing.OutOfBandProbes;
 import io.modelgate.probing.ProbeKey;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,14 +42,16 @@ public final class PassiveDetector implements AutoCloseable {
   private final OutOfBandProbes probes;
   private final long minGapNanos;
   private final Map<ProbeKey, Long> lastActed = new ConcurrentHashMap<>();
+  /** Size of {@link #lastActed} at which entries that no longer matter are dropped. */
+  private static final int FORGET_AT = 10_000;
   private final LongAdder observed = new LongAdder();
   private final LongAdder reprobes = new LongAdder();
   private volatile boolean closed;
 
   public PassiveDetector(
-      HealthViewSource views, List<ReplicaConfig> replicas, OutOfBandProbes probes, Duration minGap) {
+      HealthViewSource views, OutOfBandProbes probes, Duration minGap) {
     this.views = views;
-    this.replicas = new ReplicaIndex(replicas);
+    this.replicas = new ReplicaIndex(views);
     this.probes = probes;
     this.minGapNanos = minGap.toNanos();
   }
@@ -124,6 +124,11 @@ public final class PassiveDetector implements AutoCloseable {
   private boolean takeTurn(PassiveObservation observation) {
     ProbeKey key = new ProbeKey(observation.replicaId(), observation.model());
     long now = System.nanoTime();
+    if (lastActed.size() >= FORGET_AT) {
+      // An entry older than minGap says no more than none: dropped, so replicas that came and
+      // went leave nothing behind.
+      lastActed.values().removeIf(acted -> now - acted >= minGapNanos);
+    }
     Long last = lastActed.get(key);
     if (last == null) {
       return lastActed.putIfAbsent(key, now) == null;

@@ -1,68 +1,45 @@
 package io.modelgate.extproc;
 
-import io.modelgate.config.ReplicaConfig;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.time.Duration;
+import io.modelgate.sources.Replica;
+import io.modelgate.view.HealthViewSource;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.LongSupplier;
 
 /**
  * Which replica an upstream address ({@code ip:port}, as Envoy reports it) belongs to: the
- * replica hosts resolved the way modelgate puts them into EDS, on its gRPC and REST ports. An
- * unknown address refreshes the index (at most once per {@link #REFRESH}), so a replica whose
- * name now resolves elsewhere is found again. Thread-safe.
+ * replicas of the newest health view on their gRPC and REST ports, which are the endpoints EDS
+ * lists. Rebuilt when the view's replicas change. Thread-safe.
  */
 final class ReplicaIndex {
-  static final Duration REFRESH = Duration.ofSeconds(1);
+  private final HealthViewSource views;
+  private volatile Indexed indexed = new Indexed(Map.of(), Map.of());
 
-  private final List<ReplicaConfig> replicas;
-  private final LongSupplier nanos;
-  private volatile Map<String, String> byAddress = Map.of();
-  private volatile long refreshedAt;
-  private volatile boolean everRefreshed;
+  private record Indexed(Map<String, Replica> replicas, Map<String, String> byAddress) {}
 
-  ReplicaIndex(List<ReplicaConfig> replicas, LongSupplier nanos) {
-    this.replicas = List.copyOf(replicas);
-    this.nanos = nanos;
-  }
-
-  ReplicaIndex(List<ReplicaConfig> replicas) {
-    this(replicas, System::nanoTime);
+  ReplicaIndex(HealthViewSource views) {
+    this.views = views;
   }
 
   Optional<String> replicaAt(String address) {
-    String id = byAddress.get(address);
-    if (id == null && dueForRefresh()) {
-      refresh();
-      id = byAddress.get(address);
+    Map<String, Replica> replicas = views.current().replicas();
+    Indexed last = indexed;
+    if (last.replicas() != replicas && !last.replicas().equals(replicas)) {
+      last = index(replicas);
+      indexed = last;
     }
-    return Optional.ofNullable(id);
+    return Optional.ofNullable(last.byAddress().get(address));
   }
 
-  private boolean dueForRefresh() {
-    return !everRefreshed || nanos.getAsLong() - refreshedAt >= REFRESH.toNanos();
-  }
-
-  private synchronized void refresh() {
-    if (everRefreshed && nanos.getAsLong() - refreshedAt < REFRESH.toNanos()) {
-      return; // another thread just did
-    }
-    Map<String, String> index = new HashMap<>();
-    for (ReplicaConfig replica : replicas) {
-      try {
-        String ip = InetAddress.getByName(replica.host()).getHostAddress();
-        index.put(ip + ":" + replica.grpcPort(), replica.id());
-        index.put(ip + ":" + replica.restPort(), replica.id());
-      } catch (UnknownHostException e) {
-        // Not in EDS either, so Envoy never reports it.
+  private static Indexed index(Map<String, Replica> replicas) {
+    Map<String, String> byAddress = new HashMap<>();
+    for (Replica replica : replicas.values()) {
+      if (replica.resolved()) {
+        String ip = replica.address().contains(":") ? "[" + replica.address() + "]" : replica.address();
+        byAddress.put(ip + ":" + replica.grpcPort(), replica.id());
+        byAddress.put(ip + ":" + replica.restPort(), replica.id());
       }
     }
-    byAddress = Map.copyOf(index);
-    refreshedAt = nanos.getAsLong();
-    everRefreshed = true;
+    return new Indexed(replicas, Map.copyOf(byAddress));
   }
 }

@@ -5,7 +5,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.modelgate.config.ReplicaConfig;
+import io.modelgate.sources.Replica;
 import io.modelgate.tfserving.api.GetModelStatusRequest;
 import io.modelgate.tfserving.api.GetModelStatusResponse;
 import io.modelgate.tfserving.api.ModelServiceGrpc;
@@ -43,10 +43,10 @@ public final class GrpcModelStatusProbe implements ModelStatusProbe {
   private final ModelServiceGrpc.ModelServiceStub stub;
   private final Duration timeout;
 
-  public GrpcModelStatusProbe(ReplicaConfig replica, Duration timeout) {
+  public GrpcModelStatusProbe(Replica replica, Duration timeout) {
     this.timeout = timeout;
     this.channel =
-        NettyChannelBuilder.forAddress(replica.host(), replica.grpcPort())
+        NettyChannelBuilder.forAddress(replica.connectHost(), replica.grpcPort())
             .usePlaintext()
             // Pings only go out after 30 s without any frame from the replica, so a replica that
             // answers probes is never pinged, and a silently dead connection is noticed.

@@ -1,6 +1,6 @@
 package io.modelgate.probing;
 
-import io.modelgate.config.ReplicaConfig;
+import io.modelgate.sources.Replica;
 import java.net.http.HttpClient;
 import java.time.Duration;
 
@@ -24,7 +24,7 @@ public final class ModelStatusProbes {
   }
 
   /** A new probe for {@code replica}; the caller closes it. */
-  public ModelStatusProbe open(ReplicaConfig replica) {
+  public ModelStatusProbe open(Replica replica) {
     return switch (replica.protocol()) {
       case GRPC -> new GrpcModelStatusProbe(replica, timeout);
       case REST -> new RestModelStatusProbe(replica, http, timeout);

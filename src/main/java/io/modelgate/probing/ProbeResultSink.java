@@ -1,5 +1,7 @@
 package io.modelgate.probing;
 
+import io.modelgate.sources.ReplicaSet;
+
 /**
  * Receives every probe outcome. Called from network callback threads, possibly concurrently, so
  * an implementation must hand the outcome over without blocking (the prober never waits on it).
@@ -14,4 +16,11 @@ public interface ProbeResultSink {
    * weaker than a failed probe, so a sink that only trusts probes ignores it.
    */
   default void failedInTraffic(String replicaId, String model, String reason) {}
+
+  /**
+   * The probed replicas are now {@code set}: called before any outcome of a new replica, and
+   * after the last outcome handed over for one that left (one still on its way is dropped by the
+   * prober or, if it raced the change, must be ignored by the sink).
+   */
+  default void replicasChanged(ReplicaSet set) {}
 }

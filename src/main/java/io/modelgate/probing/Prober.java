@@ -3,18 +3,19 @@ package io.modelgate.probing;
 import io.grpc.Context;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ProbeConfig;
-import io.modelgate.config.ReplicaConfig;
+import io.modelgate.sources.Replica;
+import io.modelgate.sources.ReplicaSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -45,8 +46,11 @@ import org.slf4j.LoggerFactory;
 public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
 
-  private final Map<ProbeKey, Slot> slots;
-  private final List<ModelStatusProbe> probes;
+  private final Map<ProbeKey, Slot> slots = new ConcurrentHashMap<>();
+  /** The probed replicas by id; guarded by this. */
+  private final Map<String, Probed> replicas = new HashMap<>();
+  private final List<ModelConfig> models;
+  private final Function<Replica, ModelStatusProbe> openProbe;
   private final ProbeConfig config;
   private final ProbeResultSink sink;
   private final ScheduledExecutorService scheduler;
@@ -68,33 +72,81 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
    * @param scheduler runs rounds and delayed starts; owned by the caller
    */
   public Prober(
-      List<ReplicaConfig> replicas,
       List<ModelConfig> models,
       ProbeConfig config,
-      Function<ReplicaConfig, ModelStatusProbe> openProbe,
+      Function<Replica, ModelStatusProbe> openProbe,
       ProbeResultSink sink,
       ScheduledExecutorService scheduler,
       Clock clock) {
+    this.models = List.copyOf(models);
     this.config = config;
+    this.openProbe = openProbe;
     this.sink = sink;
     this.scheduler = scheduler;
     this.clock = clock;
     this.permits = new Semaphore(config.maxConcurrency());
-    Map<ProbeKey, Slot> byKey = new LinkedHashMap<>();
-    List<ModelStatusProbe> opened = new ArrayList<>();
-    for (ReplicaConfig replica : replicas) {
-      ModelStatusProbe probe = openProbe.apply(replica);
-      opened.add(probe);
-      List<Slot> ofReplica = new ArrayList<>();
-      for (ModelConfig model : models) {
-        ProbeKey key = new ProbeKey(replica.id(), model.name());
-        Slot slot = new Slot(key, probe, ofReplica);
-        ofReplica.add(slot);
-        byKey.put(key, slot);
+  }
+
+  /** A replica being probed: its probe and one slot per model. */
+  private record Probed(Replica replica, ModelStatusProbe probe, List<Slot> slots) {}
+
+  /**
+   * Follows a new replica set: drops the replicas that left (or moved), tells the sink, then
+   * probes the new ones at once (once started).
+   */
+  public synchronized void replicasChanged(ReplicaSet set) {
+    if (closed) {
+      return;
+    }
+    Map<String, Replica> next = set.byId();
+    List<Slot> added = new ArrayList<>();
+    for (Probed probed : List.copyOf(replicas.values())) {
+      Replica now = next.get(probed.replica().id());
+      if (now == null || !now.sameEndpoint(probed.replica())) {
+        drop(probed);
+      } else if (!now.equals(probed.replica())) {
+        // Same endpoint, other zone or termination: the probe and its state carry over.
+        replicas.put(now.id(), new Probed(now, probed.probe(), probed.slots()));
       }
     }
-    this.slots = Collections.unmodifiableMap(byKey);
-    this.probes = List.copyOf(opened);
+    for (Replica replica : next.values()) {
+      if (!replicas.containsKey(replica.id())) {
+        Probed probed = open(replica);
+        replicas.put(replica.id(), probed);
+        added.addAll(probed.slots());
+      }
+    }
+    sink.replicasChanged(set);
+    if (rounds != null) {
+      // Before start() the first round probes them.
+      added.forEach(this::tryStart);
+    }
+  }
+
+  private Probed open(Replica replica) {
+    ModelStatusProbe probe = openProbe.apply(replica);
+    List<Slot> ofReplica = new ArrayList<>();
+    for (ModelConfig model : models) {
+      ProbeKey key = new ProbeKey(replica.id(), model.name());
+      Slot slot = new Slot(key, probe, ofReplica);
+      ofReplica.add(slot);
+      slots.put(key, slot);
+    }
+    return new Probed(replica, probe, List.copyOf(ofReplica));
+  }
+
+  private void drop(Probed probed) {
+    replicas.remove(probed.replica().id());
+    for (Slot slot : probed.slots()) {
+      slot.removed = true;
+      slots.remove(slot.key, slot);
+    }
+    probed.probe().close();
+  }
+
+  /** How many (replica, model) keys are probed now. */
+  public int keys() {
+    return slots.size();
   }
 
   /** Starts the rounds: the first one at once, then one every interval. */
@@ -107,9 +159,11 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
             this::runRound, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
   }
 
+  /** False for a key that is not probed (any more): its replica has left. */
   @Override
   public boolean reprobe(String replicaId, String model) {
-    return reprobe(slot(replicaId, model));
+    Slot slot = slots.get(new ProbeKey(replicaId, model));
+    return slot != null && reprobe(slot);
   }
 
   /**
@@ -119,20 +173,12 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
    */
   @Override
   public boolean failedInTraffic(String replicaId, String model, String reason) {
-    Slot slot = slot(replicaId, model);
-    if (closed) {
+    Slot slot = slots.get(new ProbeKey(replicaId, model));
+    if (slot == null || closed) {
       return false;
     }
     sink.failedInTraffic(replicaId, model, reason);
     return reprobe(slot);
-  }
-
-  private Slot slot(String replicaId, String model) {
-    Slot slot = slots.get(new ProbeKey(replicaId, model));
-    if (slot == null) {
-      throw new IllegalArgumentException("not a probed key: " + replicaId + "/" + model);
-    }
-    return slot;
   }
 
   private boolean reprobe(Slot slot) {
@@ -168,8 +214,8 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
       if (rounds != null) {
         rounds.cancel(/* mayInterruptIfRunning= */ false);
       }
+      replicas.values().forEach(probed -> probed.probe().close());
     }
-    probes.forEach(ModelStatusProbe::close);
   }
 
   /** One round: stamps the heartbeat and starts (or schedules) a probe per key. */
@@ -194,13 +240,13 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
   }
 
   private void startInRound(Slot slot) {
-    if (!closed && !tryStart(slot)) {
+    if (!closed && !slot.removed && !tryStart(slot)) {
       skipped.increment();
     }
   }
 
   private boolean tryStart(Slot slot) {
-    if (closed || !slot.pending.compareAndSet(false, true)) {
+    if (closed || slot.removed || !slot.pending.compareAndSet(false, true)) {
       return false;
     }
     waiting.add(slot);
@@ -242,7 +288,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     if (outcome instanceof ProbeOutcome.Failed) {
       failed.increment();
     }
-    if (!closed) {
+    if (!closed && !slot.removed) {
       try {
         sink.accept(slot.key.replicaId(), slot.key.model(), outcome);
       } catch (RuntimeException e) {
@@ -258,7 +304,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     // Released only after the hand-over, so the next probe of this key cannot overtake it.
     slot.pending.set(false);
     permits.release();
-    if (confirm && !closed) {
+    if (confirm && !closed && !slot.removed) {
       tryStart(slot);
       // A timeout or a refused connection is the replica's, not the model's: its other models
       // are probed at once too, so they leave together instead of one per probe schedule.
@@ -285,6 +331,8 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     /** Every slot of the same replica, this one included. */
     final List<Slot> ofReplica;
     final AtomicBoolean pending = new AtomicBoolean();
+    /** Set once its replica has left: it is never started again and its outcomes are dropped. */
+    volatile boolean removed;
     /** Whether the last outcome was a failure; written only by the key's one probe. */
     volatile boolean lastFailed;
 

@@ -3,7 +3,7 @@ package io.modelgate.probing;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.modelgate.config.ReplicaConfig;
+import io.modelgate.sources.Replica;
 import io.modelgate.tfserving.framework.Code;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -40,10 +40,10 @@ public final class RestModelStatusProbe implements ModelStatusProbe {
   private final String baseUri;
   private final Duration timeout;
 
-  public RestModelStatusProbe(ReplicaConfig replica, HttpClient client, Duration timeout) {
+  public RestModelStatusProbe(Replica replica, HttpClient client, Duration timeout) {
     this.client = client;
     this.timeout = timeout;
-    String host = replica.host().contains(":") ? "[" + replica.host() + "]" : replica.host();
+    String host = replica.connectHost().contains(":") ? "[" + replica.connectHost() + "]" : replica.connectHost();
     this.baseUri = "http://" + host + ":" + replica.restPort() + "/v1/models/";
   }
 

@@ -1,5 +1,6 @@
 package io.modelgate.readiness;
 
+import io.modelgate.view.ReplicaState;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.probing.VersionState;
 import io.modelgate.probing.VersionStatus;

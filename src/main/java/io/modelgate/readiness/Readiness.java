@@ -1,5 +1,6 @@
 package io.modelgate.readiness;
 
+import io.modelgate.view.ReplicaState;
 import io.modelgate.probing.ProbeKey;
 import io.modelgate.view.ReplicaHealth;
 import java.time.Instant;

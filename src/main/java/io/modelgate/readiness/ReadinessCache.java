@@ -1,5 +1,7 @@
 package io.modelgate.readiness;
 
+import io.modelgate.view.ReadinessListener;
+import io.modelgate.view.ReplicaState;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -11,6 +13,8 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.probing.ProbeKey;
 import io.modelgate.probing.ProbeOutcome;
 import io.modelgate.probing.ProbeResultSink;
+import io.modelgate.sources.Replica;
+import io.modelgate.sources.ReplicaSet;
 import io.modelgate.view.ReplicaHealth;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,6 +22,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.concurrent.Executor;
@@ -62,6 +67,7 @@ public final class ReadinessCache implements ProbeResultSink {
   private final Ticker ticker;
   private final Cache<ProbeKey, Readiness> entries;
   private final Map<ProbeKey, ReplicaState> reportedStates = new HashMap<>(); // writer only
+  private Set<String> replicaIds = Set.of(); // writer only
 
   /**
    * @param writer serialising executor for all state changes (see the class doc)
@@ -137,12 +143,42 @@ public final class ReadinessCache implements ProbeResultSink {
         });
   }
 
+  /**
+   * Follows the probed replicas: the state of one that left is dropped (nothing of it is kept,
+   * and an outcome of it that raced the change is ignored), then the listener hears of the set.
+   */
+  @Override
+  public void replicasChanged(ReplicaSet set) {
+    writer.execute(
+        () -> {
+          Set<String> next = set.byId().keySet();
+          for (String gone : replicaIds) {
+            if (!next.contains(gone)) {
+              for (String model : models.keySet()) {
+                ProbeKey key = new ProbeKey(gone, model);
+                entries.invalidate(key);
+                reportedStates.remove(key);
+              }
+            }
+          }
+          replicaIds = Set.copyOf(next);
+          try {
+            listener.replicasChanged(set);
+          } catch (RuntimeException e) {
+            LOG.error("readiness listener failed on a replica set change", e);
+          }
+        });
+  }
+
   /** Runs pending expiry now; for tests that move the ticker by hand. */
   void cleanUp() {
     entries.cleanUp();
   }
 
   private void apply(ProbeKey key, ModelConfig model, ProbeOutcome outcome) {
+    if (!replicaIds.contains(key.replicaId())) {
+      return; // its replica left while the outcome was on its way
+    }
     Readiness previous = entries.getIfPresent(key);
     ReplicaState lastReported = reportedStates.getOrDefault(key, ReplicaState.UNKNOWN);
     if (previous == null && lastReported != ReplicaState.UNKNOWN) {
@@ -222,7 +258,7 @@ public final class ReadinessCache implements ProbeResultSink {
   private void expired(ProbeKey key) {
     // An outcome applied after the expiry but before this notice made a fresh entry, which is
     // newer than the expiry (and published it already).
-    if (entries.getIfPresent(key) == null) {
+    if (entries.getIfPresent(key) == null && replicaIds.contains(key.replicaId())) {
       reportStale(key);
     }
   }

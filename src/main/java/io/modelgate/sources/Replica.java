@@ -35,6 +35,11 @@ public record Replica(
     return !address.isEmpty();
   }
 
+  /** Where to connect: the resolved address, else the configured name (which then fails). */
+  public String connectHost() {
+    return resolved() ? address : host;
+  }
+
   /** The port the prober talks to. */
   public int probePort() {
     return protocol == Protocol.GRPC ? grpcPort : restPort;

@@ -1,6 +1,7 @@
 package io.modelgate.view;
 
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.sources.Replica;
+import io.modelgate.sources.SourceStatus;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -11,15 +12,43 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The readiness of every configured model on every replica at one moment: an immutable value,
- * replaced as a whole on each change. {@code version} increases by one per published change;
- * {@code complete} turns true once every (replica, model) has been probed at least once (or the
- * startup timeout passed), and consumers that steer traffic publish nothing before that.
+ * The readiness of every configured model on every known replica at one moment, with the replicas
+ * themselves (addresses, ports, zone, whether draining) and how each replica source is doing: an
+ * immutable value, replaced as a whole on each change, and the only place consumers read replicas
+ * from. {@code version} increases by one per published change; {@code complete} turns true once
+ * every (replica, model) of the first replica set has been probed at least once (or the startup
+ * timeout passed), and consumers that steer traffic publish nothing before that.
+ *
+ * <p>Checked when built, as java-control-plane checks a snapshot: every model has an entry for
+ * exactly the replicas listed, so a consumer never meets a replica without a state or a state
+ * without a replica.
  */
-public record HealthView(long version, Instant at, boolean complete, Map<String, ModelHealth> models) {
+public record HealthView(
+    long version,
+    Instant at,
+    boolean complete,
+    Map<String, Replica> replicas,
+    Map<String, ModelHealth> models,
+    List<SourceStatus> sources) {
   public HealthView {
     Objects.requireNonNull(at, "at");
+    replicas = Collections.unmodifiableMap(new LinkedHashMap<>(replicas));
     models = Collections.unmodifiableMap(new LinkedHashMap<>(models));
+    sources = List.copyOf(sources);
+    for (ModelHealth model : models.values()) {
+      if (!model.replicas().keySet().equals(replicas.keySet())) {
+        throw new IllegalArgumentException(inconsistency(model, replicas.keySet()));
+      }
+    }
+  }
+
+  private static String inconsistency(ModelHealth model, Set<String> replicaIds) {
+    Set<String> missing = new TreeSet<>(replicaIds);
+    missing.removeAll(model.replicas().keySet());
+    Set<String> unknown = new TreeSet<>(model.replicas().keySet());
+    unknown.removeAll(replicaIds);
+    return "inconsistent health view: model " + model.model() + " has no entry for replicas "
+        + missing + " and entries for unlisted replicas " + unknown;
   }
 
   /**
@@ -27,20 +56,22 @@ public record HealthView(long version, Instant at, boolean complete, Map<String,
    * AVAILABLE: for warming code paths up and for configurations built ahead of real views.
    */
   public static HealthView uniform(
-      List<String> models, List<String> replicaIds, ReplicaState state, Set<Long> versions, Instant at) {
+      List<String> models, List<Replica> replicas, ReplicaState state, Set<Long> versions, Instant at) {
+    Map<String, Replica> byId = new LinkedHashMap<>();
+    replicas.forEach(replica -> byId.put(replica.id(), replica));
     Map<String, ModelHealth> byModel = new LinkedHashMap<>();
     for (String model : models) {
       Map<String, ReplicaHealth> byReplica = new LinkedHashMap<>();
-      for (String replica : replicaIds) {
+      for (String replica : byId.keySet()) {
         byReplica.put(replica, new ReplicaHealth(replica, state, new TreeSet<>(versions), "", at));
       }
       byModel.put(model, new ModelHealth(model, byReplica));
     }
-    return new HealthView(0, at, true, byModel);
+    return new HealthView(0, at, true, byId, byModel, List.of());
   }
 
   public static HealthView empty(Instant at) {
-    return new HealthView(0, at, false, Map.of());
+    return new HealthView(0, at, false, Map.of(), Map.of(), List.of());
   }
 
   /** Overall readiness: every configured model has at least one READY replica. */

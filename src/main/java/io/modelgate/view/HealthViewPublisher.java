@@ -1,15 +1,17 @@
 package io.modelgate.view;
 
 import io.modelgate.config.ModelConfig;
-import io.modelgate.config.ReplicaConfig;
 import io.modelgate.probing.ProbeKey;
-import io.modelgate.readiness.ReadinessListener;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.sources.Replica;
+import io.modelgate.sources.ReplicaSet;
+import io.modelgate.sources.SourceStatus;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,11 +36,15 @@ import org.slf4j.LoggerFactory;
  * The single writer of the {@link HealthView}: it folds readiness changes into a new immutable
  * view and tells subscribers.
  *
- * <p>The initial view is version 0: every configured (model, replica) UNKNOWN "not probed yet",
- * {@code complete=false}. Each change of a key's state, versions or reason publishes version + 1;
- * a change that changes nothing publishes nothing. Models and replicas keep configuration order.
- * The view turns complete once every key has reported at least once, or when {@code
- * startupTimeout} has passed since {@link #start} (then a WARN names the keys still unprobed).
+ * <p>The initial view is version 0: the configured models and no replicas, {@code
+ * complete=false}. A replica set adds each new replica UNKNOWN "not probed yet" and drops each one
+ * that left; a replica that is terminating is DRAINING in every model whatever its probes say (and
+ * gets its probed state back if it stops terminating). Each change of a key's state, versions or
+ * reason publishes version + 1; a change that changes nothing publishes nothing. Models keep
+ * configuration order, replicas the set's order. The view turns complete once every key of the
+ * replicas known by then has reported at least once, or when {@code startupTimeout} has passed
+ * since {@link #start} (then a WARN names the keys still unprobed). A replica that joins a
+ * complete view never makes it incomplete: it is UNKNOWN, not routed, until its probe answers.
  *
  * <p>Thread-safe: {@link #current} and {@link #subscribe} may be called from any thread; changes
  * are queued and applied on {@code executor}, which must run tasks one at a time in order. Views
@@ -57,7 +63,12 @@ public final class HealthViewPublisher
   private final Clock clock;
   private final Duration startupTimeout;
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
-  private final Set<ProbeKey> unprobed = new LinkedHashSet<>(); // touched on executor only
+  private final List<String> modelNames;
+  // Touched on the executor only:
+  private final Set<ProbeKey> unprobed = new LinkedHashSet<>();
+  /** The probed health of terminating replicas, shown DRAINING meanwhile. */
+  private final Map<ProbeKey, ReplicaHealth> probedWhileTerminating = new HashMap<>();
+  private boolean firstSet = true;
   private final Queue<Change> changes = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainQueued = new AtomicBoolean();
   private volatile HealthView current;
@@ -66,29 +77,17 @@ public final class HealthViewPublisher
 
   /** @param executor serialising executor: builds the views and runs the listeners */
   public HealthViewPublisher(
-      List<ModelConfig> models,
-      List<ReplicaConfig> replicas,
-      Duration startupTimeout,
-      Clock clock,
-      Executor executor) {
+      List<ModelConfig> models, Duration startupTimeout, Clock clock, Executor executor) {
     this.executor = executor;
     this.clock = clock;
     this.startupTimeout = startupTimeout;
+    this.modelNames = models.stream().map(ModelConfig::name).toList();
     Instant now = clock.instant();
     Map<String, ModelHealth> initial = new LinkedHashMap<>();
-    for (ModelConfig model : models) {
-      Map<String, ReplicaHealth> byReplica = new LinkedHashMap<>();
-      for (ReplicaConfig replica : replicas) {
-        byReplica.put(
-            replica.id(),
-            new ReplicaHealth(
-                replica.id(), ReplicaState.UNKNOWN, new TreeSet<>(), NOT_PROBED, now));
-        unprobed.add(new ProbeKey(replica.id(), model.name()));
-      }
-      initial.put(model.name(), new ModelHealth(model.name(), byReplica));
+    for (String model : modelNames) {
+      initial.put(model, new ModelHealth(model, Map.of()));
     }
-    // With nothing to probe there is nothing to wait for.
-    this.current = new HealthView(0, now, unprobed.isEmpty(), initial);
+    this.current = new HealthView(0, now, false, Map.of(), initial, List.of());
   }
 
   /**
@@ -128,7 +127,16 @@ public final class HealthViewPublisher
 
   @Override
   public void readinessChanged(String model, ReplicaHealth health) {
-    changes.add(new Change(model, health));
+    enqueue(new Probed(model, health));
+  }
+
+  @Override
+  public void replicasChanged(ReplicaSet set) {
+    enqueue(new Members(set));
+  }
+
+  private void enqueue(Change change) {
+    changes.add(change);
     if (drainQueued.compareAndSet(false, true)) {
       ScheduledExecutorService gatherer = timer;
       if (gatherer == null || current.complete()) {
@@ -144,7 +152,11 @@ public final class HealthViewPublisher
     }
   }
 
-  private record Change(String model, ReplicaHealth health) {}
+  private sealed interface Change permits Probed, Members {}
+
+  private record Probed(String model, ReplicaHealth health) implements Change {}
+
+  private record Members(ReplicaSet set) implements Change {}
 
   /** Cancels the startup timer; views already enqueued are still published. */
   @Override
@@ -173,39 +185,126 @@ public final class HealthViewPublisher
   /** Applies {@code batch} to one new view, published if anything changed. */
   private void fold(List<Change> batch) {
     HealthView view = current;
-    Map<String, Map<String, ReplicaHealth>> touched = new LinkedHashMap<>();
+    Map<String, Replica> replicas = view.replicas();
+    Map<String, Map<String, ReplicaHealth>> models = new LinkedHashMap<>();
+    view.models().forEach((model, health) -> models.put(model, health.replicas()));
+    Set<String> touched = new HashSet<>();
+    boolean membersChanged = false;
     boolean completes = false;
+    List<SourceStatus> sources = view.sources();
     for (Change change : batch) {
-      String model = change.model();
-      ReplicaHealth health = change.health();
-      ModelHealth modelHealth = view.models().get(model);
-      if (modelHealth == null || !modelHealth.replicas().containsKey(health.replicaId())) {
-        LOG.warn("ignoring readiness of unconfigured {}/{}", health.replicaId(), model);
+      if (change instanceof Members members) {
+        Map<String, Replica> next = members.set().byId();
+        membersChanged |= !next.equals(replicas) || !members.set().sources().equals(sources);
+        completes |= applyMembers(replicas, next, models, touched);
+        replicas = next;
+        sources = members.set().sources();
         continue;
       }
-      completes |= unprobed.remove(new ProbeKey(health.replicaId(), model)) && unprobed.isEmpty();
-      Map<String, ReplicaHealth> replicas = touched.get(model);
-      ReplicaHealth old = (replicas != null ? replicas : modelHealth.replicas()).get(health.replicaId());
-      if (sameHealth(old, health)) {
+      Probed probed = (Probed) change;
+      String model = probed.model();
+      ReplicaHealth health = probed.health();
+      Map<String, ReplicaHealth> byReplica = models.get(model);
+      Replica replica = replicas.get(health.replicaId());
+      if (byReplica == null || replica == null) {
+        LOG.debug("ignoring readiness of unknown {}/{}", health.replicaId(), model);
         continue;
       }
-      if (replicas == null) {
-        replicas = new LinkedHashMap<>(modelHealth.replicas());
-        touched.put(model, replicas);
+      ProbeKey key = new ProbeKey(health.replicaId(), model);
+      completes |= unprobed.remove(key) && unprobed.isEmpty();
+      if (replica.terminating()) {
+        probedWhileTerminating.put(key, health);
+        health = draining(health);
       }
-      replicas.put(health.replicaId(), health);
+      if (sameHealth(byReplica.get(health.replicaId()), health)) {
+        continue;
+      }
+      if (touched.add(model)) {
+        byReplica = new LinkedHashMap<>(byReplica);
+        models.put(model, byReplica);
+      }
+      byReplica.put(health.replicaId(), health);
     }
     boolean newlyComplete = completes && !view.complete();
-    if (touched.isEmpty() && !newlyComplete) {
+    if (touched.isEmpty() && !membersChanged && !newlyComplete) {
       return;
     }
-    Map<String, ModelHealth> models = new LinkedHashMap<>(view.models());
-    touched.forEach((model, replicas) -> models.put(model, new ModelHealth(model, replicas)));
-    HealthView next = new HealthView(view.version() + 1, clock.instant(), view.complete() || completes, models);
-    if (newlyComplete) {
-      LOG.info("health view complete: every (replica, model) has been probed; {}", stateCounts(next));
+    Map<String, ModelHealth> next = new LinkedHashMap<>(view.models());
+    for (String model : touched) {
+      next.put(model, new ModelHealth(model, models.get(model)));
     }
-    publish(next);
+    HealthView built =
+        new HealthView(
+            view.version() + 1, clock.instant(), view.complete() || completes, replicas, next, sources);
+    if (newlyComplete) {
+      LOG.info("health view complete: every (replica, model) has been probed; {}", stateCounts(built));
+    }
+    publish(built);
+  }
+
+  /**
+   * Adds the replicas that joined (UNKNOWN "not probed yet"), drops those that left, and turns
+   * terminating ones DRAINING (or back); true if that completes the view.
+   */
+  private boolean applyMembers(
+      Map<String, Replica> before,
+      Map<String, Replica> after,
+      Map<String, Map<String, ReplicaHealth>> models,
+      Set<String> touched) {
+    Instant now = clock.instant();
+    boolean waitFor = !current.complete();
+    boolean anyWaited = !unprobed.isEmpty();
+    for (String model : modelNames) {
+      Map<String, ReplicaHealth> old = models.get(model);
+      Map<String, ReplicaHealth> byReplica = new LinkedHashMap<>();
+      for (Replica replica : after.values()) {
+        ProbeKey key = new ProbeKey(replica.id(), model);
+        Replica was = before.get(replica.id());
+        ReplicaHealth health = was != null && was.sameEndpoint(replica) ? old.get(replica.id()) : null;
+        if (health == null) {
+          health = new ReplicaHealth(replica.id(), ReplicaState.UNKNOWN, new TreeSet<>(), NOT_PROBED, now);
+          probedWhileTerminating.remove(key);
+          if (waitFor) {
+            unprobed.add(key);
+          }
+        }
+        boolean wasTerminating = was != null && was.terminating();
+        if (replica.terminating()) {
+          // What the probes say is kept aside, to be shown again if it stops terminating.
+          ReplicaHealth probed = wasTerminating ? probedWhileTerminating.getOrDefault(key, health) : health;
+          probedWhileTerminating.put(key, probed);
+          health = draining(probed);
+        } else if (wasTerminating) {
+          ReplicaHealth probed = probedWhileTerminating.remove(key);
+          health = probed != null ? probed : health;
+        }
+        byReplica.put(replica.id(), health);
+      }
+      for (String gone : old.keySet()) {
+        if (!after.containsKey(gone)) {
+          unprobed.remove(new ProbeKey(gone, model));
+          probedWhileTerminating.remove(new ProbeKey(gone, model));
+        }
+      }
+      if (!byReplica.equals(old)) {
+        models.put(model, byReplica);
+        touched.add(model);
+      }
+    }
+    boolean first = firstSet;
+    firstSet = false;
+    // The first set completes the view if there is nothing to probe in it; a later one if it
+    // removed the last replicas the view was waiting for.
+    return waitFor && unprobed.isEmpty() && (first || anyWaited);
+  }
+
+  private static ReplicaHealth draining(ReplicaHealth probed) {
+    return new ReplicaHealth(
+        probed.replicaId(),
+        ReplicaState.DRAINING,
+        probed.availableVersions(),
+        "terminating: drained until it is removed (probe says " + probed.state() + ")",
+        probed.since());
   }
 
   /** "20000 READY" or "19998 READY, 2 UNREACHABLE": the first round at a glance. */
@@ -227,7 +326,9 @@ public final class HealthViewPublisher
         "no first answer within the startup timeout of {} from {}; publishing without them",
         startupTimeout,
         unprobed);
-    publish(new HealthView(view.version() + 1, clock.instant(), true, view.models()));
+    publish(
+        new HealthView(
+            view.version() + 1, clock.instant(), true, view.replicas(), view.models(), view.sources()));
   }
 
   private static boolean sameHealth(ReplicaHealth a, ReplicaHealth b) {

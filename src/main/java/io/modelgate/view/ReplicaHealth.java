@@ -1,6 +1,5 @@
 package io.modelgate.view;
 
-import io.modelgate.readiness.ReplicaState;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.SortedSet;

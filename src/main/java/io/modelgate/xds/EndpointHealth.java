@@ -1,7 +1,7 @@
 package io.modelgate.xds;
 
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.ReplicaHealth;
 
 /**

@@ -38,9 +38,9 @@ import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.envoyproxy.envoy.type.v3.Percent;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ModelgateConfig;
-import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.sources.Replica;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
@@ -63,9 +63,9 @@ import java.util.regex.Pattern;
 
 /**
  * The Envoy resources (clusters, load assignments, listener, routes) that steer inference traffic
- * for one health view: a function of the configuration, the view and the replica hosts' IP
- * addresses ({@link ReplicaAddresses}: EDS takes only IPs), so two modelgate instances given the
- * same view and DNS produce byte-identical resources. Thread-safe.
+ * for one health view: a function of the configuration and the view (which carries the replicas'
+ * IP addresses: EDS takes only IPs), so two modelgate instances given the same view produce
+ * byte-identical resources. Thread-safe.
  *
  * <p>Routes, first match wins. They refuse by themselves what the gateway filter refuses, so
  * nothing else reaches a replica when the filter fails open: first gRPC (content-type {@code
@@ -113,7 +113,6 @@ public final class EnvoyResources {
   private final ModelgateConfig config;
   private final XdsConfig settings;
   private final Optional<GatewayFilters> gateway;
-  private final ReplicaAddresses addresses = new ReplicaAddresses();
   /** The last load assignments built per model, and what they were built from. */
   private final Map<String, Built> built = new ConcurrentHashMap<>();
   /** Clusters and routes depend on a view only through each model's versions: built on change. */
@@ -164,10 +163,10 @@ public final class EnvoyResources {
    * A complete view in which every model is in {@code state} on every replica (version 1 when
    * READY): for warming the build path up before real views exist.
    */
-  HealthView uniformView(ReplicaState state) {
+  HealthView uniformView(ReplicaState state, List<Replica> replicas) {
     return HealthView.uniform(
         config.models().stream().map(ModelConfig::name).toList(),
-        config.replicas().stream().map(ReplicaConfig::id).toList(),
+        replicas,
         state,
         state == ReplicaState.READY ? Set.of(1L) : Set.of(),
         Instant.now());
@@ -225,15 +224,10 @@ public final class EnvoyResources {
   /** Synchronized: one build at a time fills the shared endpoint table. */
   public synchronized List<ClusterLoadAssignment> loadAssignments(HealthView view) {
     List<ClusterLoadAssignment> assignments = new ArrayList<>();
-    // Each host resolved once per build, for every model's key and endpoints.
-    Map<String, String> ips = new HashMap<>();
-    for (ReplicaConfig replica : config.replicas()) {
-      ips.put(replica.id(), addresses.ip(replica.host()).orElse(""));
-    }
-    // Kept while no address moves, so a rebuilt assignment shares its endpoint messages with the
-    // one it replaces and comparing the two is mostly comparing references.
-    if (endpoints == null || !endpoints.ips().equals(ips)) {
-      endpoints = new LbEndpoints(config.replicas(), ips);
+    // Kept while the replicas stay the same, so a rebuilt assignment shares its endpoint messages
+    // with the one it replaces and comparing the two is mostly comparing references.
+    if (endpoints == null || !endpoints.replicas().equals(view.replicas())) {
+      endpoints = new LbEndpoints(view.replicas());
     }
     for (ModelConfig model : config.models()) {
       ModelHealth health = view.models().get(model.name());
@@ -273,7 +267,7 @@ public final class EnvoyResources {
     if (!last.versions().equals(versions)) {
       return false;
     }
-    for (ReplicaConfig replica : config.replicas()) {
+    for (String replica : last.endpoints().replicas().keySet()) {
       ReplicaHealth before = replicaHealth(last.health(), replica);
       ReplicaHealth now = replicaHealth(health, replica);
       if (before.state() != now.state() || !before.availableVersions().equals(now.availableVersions())) {
@@ -645,20 +639,22 @@ public final class EnvoyResources {
       String cluster,
       Upstream upstream,
       LbEndpoints endpoints,
-      Function<ReplicaConfig, HealthStatus> health) {
-    LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
-    for (int i = 0; i < endpoints.size(); i++) {
-      if (endpoints.resolved(i)) {
-        locality.addLbEndpoints(endpoints.get(i, upstream, health.apply(endpoints.replica(i))));
+      Function<String, HealthStatus> health) {
+    ClusterLoadAssignment.Builder assignment = ClusterLoadAssignment.newBuilder().setClusterName(cluster);
+    for (LbEndpoints.Zone zone : endpoints.zones()) {
+      LocalityLbEndpoints.Builder locality = zone.locality();
+      for (int i : zone.indexes()) {
+        locality.addLbEndpoints(endpoints.get(i, upstream, health.apply(endpoints.replica(i).id())));
       }
+      assignment.addEndpoints(locality);
     }
-    return ClusterLoadAssignment.newBuilder().setClusterName(cluster).addEndpoints(locality).build();
+    return assignment.build();
   }
 
-  private static ReplicaHealth replicaHealth(ModelHealth health, ReplicaConfig replica) {
-    ReplicaHealth found = health == null ? null : health.replicas().get(replica.id());
+  private static ReplicaHealth replicaHealth(ModelHealth health, String replica) {
+    ReplicaHealth found = health == null ? null : health.replicas().get(replica);
     if (found == null) {
-      throw new IllegalStateException("health view has no entry for replica " + replica.id());
+      throw new IllegalStateException("health view has no entry for replica " + replica);
     }
     return found;
   }

@@ -1,62 +1,84 @@
 package io.modelgate.xds;
 
 import io.envoyproxy.envoy.config.core.v3.HealthStatus;
+import io.envoyproxy.envoy.config.core.v3.Locality;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
-import io.modelgate.config.ReplicaConfig;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.modelgate.sources.Replica;
 import io.modelgate.xds.ClusterNames.Upstream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The EDS endpoint of every replica, upstream and health status for a set of replica addresses,
- * each built once and shared by every load assignment that lists it: with 20 models, 20 clusters
- * list the same 1,000 endpoints, and a shared message computes its size and hash only once. Not
+ * The EDS endpoint of every replica, upstream and health status for one set of replicas, each
+ * built once and shared by every load assignment that lists it: with 20 models, 20 clusters list
+ * the same 1,000 endpoints, and a shared message computes its size and hash only once. Replicas
+ * are grouped by zone into Envoy localities; one whose host does not resolve has no endpoint. Not
  * thread-safe: used by one build at a time.
  */
 final class LbEndpoints {
   private static final int STATUSES = HealthStatus.values().length;
 
-  private final List<ReplicaConfig> replicas;
-  private final Map<String, String> ips;
+  private final Map<String, Replica> replicas;
+  private final List<Replica> ordered;
+  private final List<Zone> zones;
   /** [replica][upstream][health status number], filled on first use. */
   private final LbEndpoint[][][] built;
 
-  /** @param ips replica id to IP address, "" for a host that does not resolve */
-  LbEndpoints(List<ReplicaConfig> replicas, Map<String, String> ips) {
+  /** The resolved replicas of one zone, by index, in set order. */
+  record Zone(String name, List<Integer> indexes) {
+    LocalityLbEndpoints.Builder locality() {
+      LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+      if (!name.isEmpty()) {
+        locality.setLocality(Locality.newBuilder().setZone(name));
+      }
+      return locality;
+    }
+  }
+
+  LbEndpoints(Map<String, Replica> replicas) {
     this.replicas = replicas;
-    this.ips = ips;
-    this.built = new LbEndpoint[replicas.size()][Upstream.values().length][STATUSES];
+    this.ordered = List.copyOf(replicas.values());
+    Map<String, List<Integer>> byZone = new LinkedHashMap<>();
+    for (int i = 0; i < ordered.size(); i++) {
+      Replica replica = ordered.get(i);
+      if (replica.resolved()) {
+        byZone.computeIfAbsent(replica.zone(), zone -> new ArrayList<>()).add(i);
+      }
+    }
+    List<Zone> zones = new ArrayList<>();
+    byZone.forEach((zone, indexes) -> zones.add(new Zone(zone, List.copyOf(indexes))));
+    // A cluster with no endpoint still lists one empty locality, as before zones existed.
+    this.zones = zones.isEmpty() ? List.of(new Zone("", List.of())) : List.copyOf(zones);
+    this.built = new LbEndpoint[ordered.size()][Upstream.values().length][STATUSES];
   }
 
-  Map<String, String> ips() {
-    return ips;
+  Map<String, Replica> replicas() {
+    return replicas;
   }
 
-  int size() {
-    return replicas.size();
+  List<Zone> zones() {
+    return zones;
   }
 
-  ReplicaConfig replica(int index) {
-    return replicas.get(index);
-  }
-
-  /** False for a replica whose host does not resolve: it has no endpoint. */
-  boolean resolved(int index) {
-    return !ips.get(replicas.get(index).id()).isEmpty();
+  Replica replica(int index) {
+    return ordered.get(index);
   }
 
   LbEndpoint get(int index, Upstream upstream, HealthStatus health) {
     LbEndpoint[] byStatus = built[index][upstream.ordinal()];
     LbEndpoint endpoint = byStatus[health.getNumber()];
     if (endpoint == null) {
-      ReplicaConfig replica = replicas.get(index);
+      Replica replica = ordered.get(index);
       int port = upstream == Upstream.GRPC ? replica.grpcPort() : replica.restPort();
       endpoint =
           LbEndpoint.newBuilder()
               .setEndpoint(
                   Endpoint.newBuilder()
-                      .setAddress(EnvoyResources.socketAddress(ips.get(replica.id()), port))
+                      .setAddress(EnvoyResources.socketAddress(replica.address(), port))
                       .setHostname(replica.id()))
               .setHealthStatus(health)
               .build();

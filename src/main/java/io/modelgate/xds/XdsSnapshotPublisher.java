@@ -7,7 +7,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import java.time.Duration;
@@ -55,12 +55,15 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
   /** Until the first real build; cancelled on the builder thread. */
   private final Future<?> keepWarm;
   private final SnapshotVersions throwaway = new SnapshotVersions();
+  /** Warm-up builds take the replicas of the newest view. */
+  private final HealthViewSource views;
   private int warmUpBuilds;
   /** Written on the builder thread only; read by {@link #status}. */
   private volatile Snapshot last;
 
   public XdsSnapshotPublisher(EnvoyResources resources, XdsServer server, HealthViewSource views) {
     this.resources = resources;
+    this.views = views;
     this.cache = server.cache();
     this.groups = server.nodeGroups();
     groups.onNewGroup(group -> runOnBuilder(() -> setForNewGroup(group)));
@@ -135,7 +138,12 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
 
   private void warmUpBuild() {
     try {
-      snapshot(resources.uniformView(WARM_UP_STATES.get(warmUpBuilds++ % WARM_UP_STATES.size())), throwaway);
+      HealthView like = views.current();
+      snapshot(
+          resources.uniformView(
+              WARM_UP_STATES.get(warmUpBuilds++ % WARM_UP_STATES.size()),
+              List.copyOf(like.replicas().values())),
+          throwaway);
     } catch (SnapshotConsistencyException e) {
       // The real build makes the same snapshots and reports this.
     }

@@ -1,10 +1,11 @@
 package io.modelgate.admin;
 
+import io.modelgate.view.HealthViews;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
@@ -35,7 +36,7 @@ class StatusHandlerTest {
     Map<String, ReplicaHealth> replicas = new LinkedHashMap<>();
     replicas.put("r0", new ReplicaHealth("r0", ReplicaState.READY, new TreeSet<>(Set.of(1L, 2L)), "version 2 AVAILABLE", SINCE));
     replicas.put("r1", new ReplicaHealth("r1", ReplicaState.LOADING, new TreeSet<>(), "version 2 LOADING", SINCE));
-    HealthView view = new HealthView(7, SINCE, true, Map.of("resnet", new ModelHealth("resnet", replicas)));
+    HealthView view = HealthViews.of(7, SINCE, true, Map.of("resnet", new ModelHealth("resnet", replicas)));
     HealthViewSource source =
         new HealthViewSource() {
           public HealthView current() {

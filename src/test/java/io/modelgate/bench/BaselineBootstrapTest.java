@@ -1,5 +1,6 @@
 package io.modelgate.bench;
 
+import io.modelgate.view.HealthViews;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelgate.config.ListenConfig;
@@ -10,7 +11,7 @@ import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.demo.EnvoyLauncher;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
@@ -53,13 +54,13 @@ class BaselineBootstrapTest {
     ReplicaHealth ready = new ReplicaHealth("r0", ReplicaState.READY, new TreeSet<>(Set.of(1L, 2L)), "", T0);
     ReplicaHealth other = new ReplicaHealth("r1", ReplicaState.READY, new TreeSet<>(Set.of(1L)), "", T0);
     HealthView view =
-        new HealthView(
+        HealthViews.ofConfigured(
             1,
             T0,
             true,
             Map.of(
                 "a", new ModelHealth("a", Map.of("r0", ready, "r1", other)),
-                "b", new ModelHealth("b", Map.of("r0", ready, "r1", other))));
+                "b", new ModelHealth("b", Map.of("r0", ready, "r1", other))), config.replicas());
     String json =
         BaselineBootstrap.json(config, view, checking, Map.of("r0", new BaselineBootstrap.SidecarPorts(19081, 19080), "r1", new BaselineBootstrap.SidecarPorts(19091, 19090)), 19901);
     assertThat(json).contains("\"modelgate/a/v2/rest\"");

@@ -1,5 +1,6 @@
 package io.modelgate.bench;
 
+import io.modelgate.sources.TestReplicas;
 import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ModelgateConfig;
@@ -10,7 +11,7 @@ import io.modelgate.config.XdsConfig;
 import io.modelgate.demo.DemoSetupException;
 import io.modelgate.demo.EnvoyLauncher;
 import io.modelgate.envoy.EnvoyProcess;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.view.HealthView;
@@ -161,7 +162,7 @@ enum ComparisonSetups {
   private static HealthView everyVersionEverywhere(ModelgateConfig config) {
     return HealthView.uniform(
         config.models().stream().map(ModelConfig::name).toList(),
-        config.replicas().stream().map(ReplicaConfig::id).toList(),
+        TestReplicas.of(config.replicas()),
         ReplicaState.READY,
         Set.of(1L, 2L),
         Instant.now());

@@ -1,5 +1,6 @@
 package io.modelgate.bench;
 
+import io.modelgate.sources.TestReplicas;
 import com.sun.management.OperatingSystemMXBean;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ProbeConfig;
@@ -107,7 +108,6 @@ public final class ProbeScaleBenchmark {
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     Prober prober =
         new Prober(
-            replicas,
             models,
             probe,
             probes::open,
@@ -123,6 +123,7 @@ public final class ProbeScaleBenchmark {
     int keys = replicas.size() * models.size();
     List<Instant> roundStarts = new ArrayList<>();
     try {
+      prober.replicasChanged(TestReplicas.set(replicas));
       prober.start();
       // Warm-up: channels connect and the JIT settles.
       Thread.sleep(3000);

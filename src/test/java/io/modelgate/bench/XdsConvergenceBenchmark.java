@@ -3,7 +3,7 @@ package io.modelgate.bench;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ProbeConfig;
 import io.modelgate.probing.VersionState;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.SimulatorOptions;
 import io.modelgate.view.ReplicaHealth;

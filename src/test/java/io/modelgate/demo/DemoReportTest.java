@@ -2,7 +2,7 @@ package io.modelgate.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.ReplicaHealth;
 import java.time.Duration;
 import java.time.Instant;

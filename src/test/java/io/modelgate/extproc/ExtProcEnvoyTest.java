@@ -22,7 +22,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.modelgate.config.ModelConfig;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.tfserving.api.PredictRequest;
 import io.modelgate.tfserving.api.PredictionServiceGrpc;
 import java.io.IOException;

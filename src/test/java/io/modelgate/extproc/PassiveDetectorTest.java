@@ -1,5 +1,6 @@
 package io.modelgate.extproc;
 
+import io.modelgate.view.HealthViews;
 import static io.modelgate.extproc.Views.complete;
 import static io.modelgate.extproc.Views.model;
 import static io.modelgate.extproc.Views.replica;
@@ -25,7 +26,7 @@ import io.modelgate.config.ModelConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.probing.OutOfBandProbes;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -54,11 +55,17 @@ class PassiveDetectorTest {
 
   private final Views views =
       new Views(
-          complete(
-              model(
-                  "resnet",
-                  replica("r0", ReplicaState.READY, "version 1 AVAILABLE", 1L),
-                  replica("r1", ReplicaState.LOADING, "version 1 LOADING"))));
+          HealthViews.ofConfigured(
+              1,
+              Views.T0,
+              true,
+              complete(
+                      model(
+                          "resnet",
+                          replica("r0", ReplicaState.READY, "version 1 AVAILABLE", 1L),
+                          replica("r1", ReplicaState.LOADING, "version 1 LOADING")))
+                  .models(),
+              REPLICAS));
   private final List<String> reprobed = new CopyOnWriteArrayList<>();
   private final List<String> failedInTraffic = new CopyOnWriteArrayList<>();
   private boolean probePending;
@@ -87,7 +94,7 @@ class PassiveDetectorTest {
             return reprobe(replicaId, model);
           }
         };
-    detector = new PassiveDetector(views, REPLICAS, probes, minGap);
+    detector = new PassiveDetector(views, probes, minGap);
     service = new ExternalProcessorService(views, List.of(ModelConfig.any("resnet")), 1024, Optional.of(detector));
     server = ExtProcServer.start(new InetSocketAddress("127.0.0.1", 0), service);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();

@@ -6,7 +6,7 @@ import static io.modelgate.extproc.Views.replica;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelgate.config.ModelConfig;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package io.modelgate.extproc;
 
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.HealthViews;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
@@ -43,7 +44,7 @@ final class Views implements HealthViewSource {
   static HealthView view(boolean complete, ModelHealth... models) {
     Map<String, ModelHealth> byName = new LinkedHashMap<>();
     Arrays.stream(models).forEach(m -> byName.put(m.model(), m));
-    return new HealthView(1, T0, complete, byName);
+    return HealthViews.of(1, T0, complete, byName);
   }
 
   static ModelHealth model(String name, ReplicaHealth... replicas) {

@@ -14,7 +14,7 @@ import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.health.HealthService;
 import io.modelgate.health.v1.HealthCheckResponse.ServingStatus;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.simulator.Misbehaviour;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.Simulator;

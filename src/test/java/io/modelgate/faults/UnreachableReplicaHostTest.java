@@ -15,7 +15,7 @@ import io.modelgate.config.XdsConfig;
 import io.modelgate.envoy.EnvoyProcess;
 import io.modelgate.health.HealthService;
 import io.modelgate.health.v1.HealthCheckResponse.ServingStatus;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.simulator.SimulatorOptions;

@@ -12,7 +12,8 @@ import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.grpcserver.LogCapture;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaHealth;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.xds.RoutingRig;
 import java.time.Duration;
 import java.util.List;
@@ -43,15 +44,22 @@ class UnresolvableReplicaLogTest {
       try {
         await()
             .atMost(Duration.ofSeconds(10))
-            .until(() -> modelgate.view().current().models().get("m").replicas().get("ghost").state() == ReplicaState.UNREACHABLE);
+            .until(() -> {
+              ReplicaHealth ghost = modelgate.view().current().models().get("m").replicas().get("ghost");
+              return ghost != null && ghost.state() == ReplicaState.UNREACHABLE;
+            });
         Thread.sleep(3_000);
       } finally {
         modelgate.close();
       }
 
+      // One line each: the source (the name does not resolve), the set (the replica joined),
+      // readiness (its state).
       assertThat(logs.linesWith(GHOST_HOST))
-          .singleElement()
-          .satisfies(line -> assertThat(line).contains("replica=ghost UNKNOWN -> UNREACHABLE: CONNECTION_FAILED: Unable to resolve host " + GHOST_HOST));
+          .hasSize(3)
+          .anySatisfy(line -> assertThat(line).contains("replica host " + GHOST_HOST + " does not resolve"))
+          .anySatisfy(line -> assertThat(line).contains("replicas joined (1): ghost at " + GHOST_HOST + " (unresolved)"))
+          .anySatisfy(line -> assertThat(line).contains("replica=ghost UNKNOWN -> UNREACHABLE: CONNECTION_FAILED: Unable to resolve host " + GHOST_HOST));
       assertThat(logs.lines()).noneMatch(line -> line.startsWith("\tat ") || line.startsWith("Caused by"));
       assertThat(logs.records(Level.WARNING)).isEmpty();
     }

@@ -16,7 +16,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.modelgate.health.v1.HealthListRequest;
 import io.modelgate.health.v1.HealthListResponse;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

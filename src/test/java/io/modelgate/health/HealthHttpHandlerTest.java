@@ -14,7 +14,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.modelgate.admin.AdminHttpServer;
 import io.modelgate.app.AdminRoutes;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.ModelHealth;
 import java.net.InetSocketAddress;
 import java.net.Socket;

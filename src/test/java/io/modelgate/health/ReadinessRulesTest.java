@@ -8,7 +8,7 @@ import static io.modelgate.health.TestViews.view;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelgate.health.v1.HealthCheckResponse.ServingStatus;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.ReplicaHealth;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package io.modelgate.health;
 
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.HealthViews;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
@@ -51,7 +52,7 @@ final class TestViews implements HealthViewSource {
   static HealthView view(long version, boolean complete, ModelHealth... models) {
     Map<String, ModelHealth> byName = new LinkedHashMap<>();
     Arrays.stream(models).forEach(m -> byName.put(m.model(), m));
-    return new HealthView(version, T0, complete, byName);
+    return HealthViews.of(version, T0, complete, byName);
   }
 
   static ModelHealth model(String name, ReplicaHealth... replicas) {

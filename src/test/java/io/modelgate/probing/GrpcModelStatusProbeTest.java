@@ -1,5 +1,6 @@
 package io.modelgate.probing;
 
+import io.modelgate.sources.TestReplicas;
 import static io.modelgate.probing.GrpcStatusPeer.version;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,7 +27,7 @@ class GrpcModelStatusProbeTest {
   @BeforeEach
   void startPeer() throws Exception {
     peer = GrpcStatusPeer.start();
-    probe = new GrpcModelStatusProbe(peer.replica("r1"), TIMEOUT);
+    probe = new GrpcModelStatusProbe(TestReplicas.of(peer.replica("r1")), TIMEOUT);
   }
 
   @AfterEach
@@ -111,7 +112,7 @@ class GrpcModelStatusProbeTest {
   void refusedConnectionIsConnectionFailed() throws Exception {
     ReplicaConfig nobody =
         new ReplicaConfig("r9", "127.0.0.1", ClosedPort.find(), 1, Protocol.GRPC);
-    try (GrpcModelStatusProbe refused = new GrpcModelStatusProbe(nobody, TIMEOUT)) {
+    try (GrpcModelStatusProbe refused = new GrpcModelStatusProbe(TestReplicas.of(nobody), TIMEOUT)) {
       ProbeOutcome first = refused.probe("resnet").get(5, TimeUnit.SECONDS);
       // The second call meets the channel in reconnect backoff, which the probe resets.
       ProbeOutcome second = refused.probe("resnet").get(5, TimeUnit.SECONDS);

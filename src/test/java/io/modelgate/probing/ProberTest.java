@@ -1,8 +1,8 @@
 package io.modelgate.probing;
 
+import io.modelgate.sources.TestReplicas;
 import static io.modelgate.probing.GrpcStatusPeer.version;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.modelgate.config.ModelConfig;
@@ -154,8 +154,7 @@ class ProberTest {
     prober.close();
     assertThat(prober.failedInTraffic("r1", "resnet", reason)).isFalse();
     assertThat(trafficFailures).as("nothing after close").hasSize(2);
-    assertThatThrownBy(() -> prober.failedInTraffic("r9", "resnet", reason))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(prober.failedInTraffic("r9", "resnet", reason)).as("a replica not probed").isFalse();
   }
 
   @Test
@@ -306,6 +305,41 @@ class ProberTest {
     assertThat(prober.reprobe("r1", "resnet")).isFalse();
   }
 
+  @Test
+  void aReplicaThatJoinsIsProbedAtOnceNotAtTheNextRound() throws Exception {
+    GrpcStatusPeer first = peer();
+    GrpcStatusPeer joining = peer();
+    first.reply("resnet", version(1, State.AVAILABLE));
+    joining.reply("resnet", version(1, State.AVAILABLE));
+    Prober prober = prober(List.of(first.replica("r1")), List.of("resnet"), config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+    prober.start();
+    await().until(() -> results.size() == 1);
+
+    prober.replicasChanged(TestReplicas.set(List.of(first.replica("r1"), joining.replica("r2"))));
+
+    await().atMost(Duration.ofSeconds(2)).until(() -> results.size() == 2);
+    assertThat(result("r2", "resnet").outcome()).isInstanceOf(ProbeOutcome.Reported.class);
+    assertThat(prober.keys()).isEqualTo(2);
+  }
+
+  @Test
+  void aReplicaThatLeavesIsNoLongerProbedAndItsPendingOutcomeIsDropped() throws Exception {
+    GrpcStatusPeer leaving = peer();
+    Prober prober = proberOfOneHeldKey(leaving);
+    prober.runRound();
+    await().until(() -> leaving.heldCount() == 1);
+
+    prober.replicasChanged(TestReplicas.set(List.of()));
+    leaving.releaseHeld();
+    prober.runRound();
+
+    await().until(() -> prober.counters().inFlight() == 0);
+    assertThat(results).as("the outcome on its way when it left").isEmpty();
+    assertThat(prober.keys()).isZero();
+    assertThat(prober.reprobe("r1", "resnet")).isFalse();
+    assertThat(leaving.requests()).hasSize(1);
+  }
+
   private GrpcStatusPeer peer() throws Exception {
     GrpcStatusPeer peer = GrpcStatusPeer.start();
     toClose.add(peer);
@@ -330,7 +364,6 @@ class ProberTest {
       ModelStatusProbes opener) {
     Prober prober =
         new Prober(
-            replicas,
             models.stream().map(ModelConfig::any).toList(),
             config,
             opener::open,
@@ -348,6 +381,7 @@ class ProberTest {
             scheduler,
             CLOCK);
     toClose.add(0, prober);
+    prober.replicasChanged(TestReplicas.set(replicas));
     return prober;
   }
 

@@ -1,5 +1,6 @@
 package io.modelgate.probing;
 
+import io.modelgate.sources.TestReplicas;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.modelgate.config.Protocol;
@@ -23,7 +24,7 @@ class RestModelStatusProbeTest {
   @BeforeEach
   void startPeer() throws Exception {
     peer = RestStatusPeer.start();
-    probe = new RestModelStatusProbe(peer.replica("r1"), client, TIMEOUT);
+    probe = new RestModelStatusProbe(TestReplicas.of(peer.replica("r1")), client, TIMEOUT);
   }
 
   @AfterEach
@@ -127,7 +128,7 @@ class RestModelStatusProbeTest {
         new ReplicaConfig("r9", "127.0.0.1", 1, ClosedPort.find(), Protocol.REST);
 
     ProbeOutcome outcome =
-        new RestModelStatusProbe(nobody, client, TIMEOUT).probe("resnet").get(5, TimeUnit.SECONDS);
+        new RestModelStatusProbe(TestReplicas.of(nobody), client, TIMEOUT).probe("resnet").get(5, TimeUnit.SECONDS);
 
     assertThat(outcome).isInstanceOf(ProbeOutcome.Failed.class);
     assertThat(((ProbeOutcome.Failed) outcome).kind())

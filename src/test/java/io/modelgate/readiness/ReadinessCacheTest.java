@@ -1,5 +1,10 @@
 package io.modelgate.readiness;
 
+import io.modelgate.config.Protocol;
+import io.modelgate.view.ReadinessListener;
+import io.modelgate.sources.ReplicaSet;
+import io.modelgate.sources.Replica;
+import io.modelgate.view.ReplicaState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
@@ -410,14 +415,29 @@ class ReadinessCacheTest {
             16,
             0,
             Duration.ofSeconds(10));
-    return new ReadinessCache(
-        List.of(model),
-        config,
-        (m, health) -> reports.add(health),
-        writer,
-        clock,
-        ticker::get,
-        Scheduler.disabledScheduler());
+    ReadinessCache cache =
+        new ReadinessCache(
+            List.of(model),
+            config,
+            new ReadinessListener() {
+              @Override
+              public void readinessChanged(String m, ReplicaHealth health) {
+                reports.add(health);
+              }
+
+              @Override
+              public void replicasChanged(ReplicaSet set) {}
+            },
+            writer,
+            clock,
+            ticker::get,
+            Scheduler.disabledScheduler());
+    cache.replicasChanged(
+        ReplicaSet.of(
+            List.of(
+                new Replica("r1", "127.0.0.1", "127.0.0.1", 8500, 8501, Protocol.GRPC, "", false),
+                new Replica("r2", "127.0.0.1", "127.0.0.1", 8510, 8511, Protocol.GRPC, "", false))));
+    return cache;
   }
 
   private void feed(ProbeOutcome outcome) {

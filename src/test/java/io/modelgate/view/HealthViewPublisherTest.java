@@ -1,24 +1,27 @@
 package io.modelgate.view;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.Protocol;
-import io.modelgate.config.ReplicaConfig;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.sources.Replica;
+import io.modelgate.sources.ReplicaSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class HealthViewPublisherTest {
@@ -26,14 +29,19 @@ class HealthViewPublisherTest {
   private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
   private static final List<ModelConfig> MODELS =
       List.of(ModelConfig.any("resnet"), ModelConfig.any("bert"));
-  private static final List<ReplicaConfig> REPLICAS =
-      List.of(replica("r2"), replica("r1")); // not alphabetical: order must be kept as configured
+  private static final List<Replica> REPLICAS =
+      List.of(replica("r2"), replica("r1")); // not alphabetical: order must be kept as listed
 
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private final List<HealthView> seen = new CopyOnWriteArrayList<>();
   // Runs on the caller's thread: each test is its own single writer.
   private final HealthViewPublisher publisher =
-      new HealthViewPublisher(MODELS, REPLICAS, Duration.ofHours(1), CLOCK, Runnable::run);
+      new HealthViewPublisher(MODELS, Duration.ofHours(1), CLOCK, Runnable::run);
+
+  @BeforeEach
+  void knowTheReplicas() {
+    publisher.replicasChanged(ReplicaSet.of(REPLICAS));
+  }
 
   @AfterEach
   void stop() {
@@ -42,10 +50,21 @@ class HealthViewPublisherTest {
   }
 
   @Test
-  void initialViewIsVersionZeroWithEveryKeyUnknownInConfigOrder() {
-    HealthView view = publisher.current();
+  void initialViewIsVersionZeroWithTheModelsAndNoReplicas() {
+    HealthView view = new HealthViewPublisher(MODELS, Duration.ofHours(1), CLOCK, Runnable::run).current();
 
     assertThat(view.version()).isZero();
+    assertThat(view.complete()).isFalse();
+    assertThat(view.replicas()).isEmpty();
+    assertThat(view.models().keySet()).containsExactly("resnet", "bert");
+  }
+
+  @Test
+  void aReplicaSetAddsEveryKeyUnknownInSetOrder() {
+    HealthView view = publisher.current();
+
+    assertThat(view.version()).isEqualTo(1);
+    assertThat(view.replicas().keySet()).containsExactly("r2", "r1");
     assertThat(view.complete()).isFalse();
     assertThat(view.models().keySet()).containsExactly("resnet", "bert");
     for (ModelHealth model : view.models().values()) {
@@ -67,7 +86,7 @@ class HealthViewPublisherTest {
     publisher.readinessChanged(
         "resnet", health("r1", ReplicaState.READY, "versions 1, 2 AVAILABLE", 1L, 2L));
 
-    assertThat(seen).extracting(HealthView::version).containsExactly(1L, 2L);
+    assertThat(seen).extracting(HealthView::version).containsExactly(2L, 3L);
     assertThat(publisher.current().models().get("resnet").replicas().get("r1").availableVersions())
         .containsExactly(1L, 2L);
     assertThat(publisher.current().models().get("bert").replicas().get("r1").state())
@@ -82,7 +101,7 @@ class HealthViewPublisherTest {
     publisher.readinessChanged("resnet", ready("r1"));
     publisher.readinessChanged("bert", health("r2", ReplicaState.NOT_READY, "model not found: x"));
 
-    assertThat(seen).extracting(HealthView::version).containsExactly(1L, 2L, 3L);
+    assertThat(seen).extracting(HealthView::version).containsExactly(2L, 3L, 4L);
     assertThat(seen.get(2)).isSameAs(publisher.current());
     assertThat(seen).extracting(HealthView::at).containsOnly(NOW);
   }
@@ -97,7 +116,7 @@ class HealthViewPublisherTest {
     publisher.readinessChanged("bert", health("r2", ReplicaState.NOT_READY, "model not found: x"));
 
     assertThat(publisher.current().complete()).isTrue();
-    assertThat(publisher.current().version()).isEqualTo(4);
+    assertThat(publisher.current().version()).isEqualTo(5);
   }
 
   @Test
@@ -109,13 +128,14 @@ class HealthViewPublisherTest {
     publisher.readinessChanged("bert", health("r2", ReplicaState.UNKNOWN, "not probed yet"));
 
     assertThat(publisher.current().complete()).isTrue();
-    assertThat(publisher.current().version()).isEqualTo(4);
+    assertThat(publisher.current().version()).isEqualTo(5);
   }
 
   @Test
   void completeAfterStartupTimeoutWithUnprobedKeysStillUnknown() {
     HealthViewPublisher slow =
-        new HealthViewPublisher(MODELS, REPLICAS, Duration.ofMillis(200), CLOCK, Runnable::run);
+        new HealthViewPublisher(MODELS, Duration.ofMillis(200), CLOCK, Runnable::run);
+    slow.replicasChanged(ReplicaSet.of(REPLICAS));
     slow.subscribe(seen::add);
     slow.readinessChanged("resnet", ready("r1"));
     long start = System.nanoTime();
@@ -142,7 +162,7 @@ class HealthViewPublisherTest {
     publisher.readinessChanged("resnet", ready("r1"));
     publisher.readinessChanged("resnet", ready("r2"));
 
-    assertThat(second).containsExactly(1L, 2L);
+    assertThat(second).containsExactly(2L, 3L);
   }
 
   @Test
@@ -154,16 +174,17 @@ class HealthViewPublisherTest {
     subscription.close();
     publisher.readinessChanged("resnet", ready("r2"));
 
-    assertThat(seen).extracting(HealthView::version).containsExactly(1L);
-    assertThat(publisher.current().version()).isEqualTo(2);
+    assertThat(seen).extracting(HealthView::version).containsExactly(2L);
+    assertThat(publisher.current().version()).isEqualTo(3);
   }
 
   @Test
   void untilCompleteChangesQueuedWhileTheWriterIsBusyArePublishedAsOneView() {
     List<Runnable> queued = new ArrayList<>();
-    HealthViewPublisher busy = new HealthViewPublisher(MODELS, REPLICAS, Duration.ofHours(1), CLOCK, queued::add);
+    HealthViewPublisher busy = new HealthViewPublisher(MODELS, Duration.ofHours(1), CLOCK, queued::add);
     busy.subscribe(seen::add);
 
+    busy.replicasChanged(ReplicaSet.of(REPLICAS));
     busy.readinessChanged("resnet", ready("r1"));
     busy.readinessChanged("resnet", ready("r2"));
     busy.readinessChanged("bert", ready("r1"));
@@ -212,7 +233,90 @@ class HealthViewPublisherTest {
     publisher.readinessChanged("gpt", ready("r1"));
     publisher.readinessChanged("resnet", ready("r9"));
 
-    assertThat(publisher.current().version()).isZero();
+    assertThat(publisher.current().version()).isEqualTo(1);
+  }
+
+  @Test
+  void aReplicaThatJoinsACompleteViewIsUnknownAndKeepsItComplete() {
+    completeWithEveryKeyReady();
+
+    publisher.replicasChanged(ReplicaSet.of(List.of(replica("r2"), replica("r1"), replica("r3"))));
+
+    HealthView view = publisher.current();
+    assertThat(view.complete()).isTrue();
+    assertThat(view.replicas().keySet()).containsExactly("r2", "r1", "r3");
+    assertThat(view.models().get("resnet").replicas().get("r3").state()).isEqualTo(ReplicaState.UNKNOWN);
+    assertThat(view.models().get("resnet").ready()).isTrue();
+  }
+
+  @Test
+  void aReplicaThatLeavesIsGoneFromEveryModel() {
+    completeWithEveryKeyReady();
+
+    publisher.replicasChanged(ReplicaSet.of(List.of(replica("r1"))));
+    publisher.readinessChanged("resnet", health("r2", ReplicaState.UNREACHABLE, "late outcome"));
+
+    HealthView view = publisher.current();
+    assertThat(view.replicas().keySet()).containsExactly("r1");
+    assertThat(view.models().values()).allSatisfy(m -> assertThat(m.replicas().keySet()).containsExactly("r1"));
+  }
+
+  @Test
+  void aTerminatingReplicaIsDrainingWhateverItsProbesSayAndGetsItsStateBackIfItStays() {
+    completeWithEveryKeyReady();
+
+    publisher.replicasChanged(ReplicaSet.of(List.of(replica("r2").withTerminating(true), replica("r1"))));
+    assertThat(publisher.current().models().get("resnet").replicas().get("r2").state())
+        .isEqualTo(ReplicaState.DRAINING);
+    publisher.readinessChanged("resnet", health("r2", ReplicaState.LOADING, "version 2 LOADING"));
+    assertThat(publisher.current().models().get("resnet").replicas().get("r2").state())
+        .isEqualTo(ReplicaState.DRAINING);
+
+    publisher.replicasChanged(ReplicaSet.of(REPLICAS));
+    assertThat(publisher.current().models().get("resnet").replicas().get("r2").reason())
+        .isEqualTo("version 2 LOADING");
+    assertThat(publisher.current().models().get("bert").replicas().get("r2").state())
+        .isEqualTo(ReplicaState.READY);
+  }
+
+  @Test
+  void aReplicaAtANewAddressStartsOverUnknown() {
+    completeWithEveryKeyReady();
+    Replica moved = new Replica("r1", "10.0.0.9", "10.0.0.9", 8500, 8501, Protocol.GRPC, "", false);
+
+    publisher.replicasChanged(ReplicaSet.of(List.of(replica("r2"), moved)));
+
+    assertThat(publisher.current().models().get("resnet").replicas().get("r1").state())
+        .isEqualTo(ReplicaState.UNKNOWN);
+    assertThat(publisher.current().replicas().get("r1").address()).isEqualTo("10.0.0.9");
+  }
+
+  @Test
+  void anEmptyFirstSetCompletesTheView() {
+    HealthViewPublisher empty = new HealthViewPublisher(MODELS, Duration.ofHours(1), CLOCK, Runnable::run);
+
+    empty.replicasChanged(ReplicaSet.of(List.of()));
+
+    assertThat(empty.current().complete()).isTrue();
+  }
+
+  @Test
+  void aViewWhoseModelLacksAListedReplicaIsRefused() {
+    Map<String, ModelHealth> models = Map.of("resnet", new ModelHealth("resnet", Map.of("r1", ready("r1"))));
+    Map<String, Replica> replicas = Map.of("r1", replica("r1"), "r2", replica("r2"));
+
+    assertThatThrownBy(() -> new HealthView(1, NOW, true, replicas, models, List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("model resnet has no entry for replicas [r2]");
+  }
+
+  private void completeWithEveryKeyReady() {
+    for (String model : List.of("resnet", "bert")) {
+      for (Replica replica : REPLICAS) {
+        publisher.readinessChanged(model, ready(replica.id()));
+      }
+    }
+    assertThat(publisher.current().complete()).isTrue();
   }
 
   private static ReplicaHealth ready(String replica) {
@@ -224,7 +328,7 @@ class HealthViewPublisherTest {
     return new ReplicaHealth(replica, state, new TreeSet<>(Set.of(versions)), reason, NOW);
   }
 
-  private static ReplicaConfig replica(String id) {
-    return new ReplicaConfig(id, "127.0.0.1", 8500, 8501, Protocol.GRPC);
+  private static Replica replica(String id) {
+    return new Replica(id, "127.0.0.1", "127.0.0.1", 8500, 8501, Protocol.GRPC, "", false);
   }
 }

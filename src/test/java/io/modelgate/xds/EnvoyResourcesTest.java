@@ -1,5 +1,6 @@
 package io.modelgate.xds;
 
+import io.modelgate.view.HealthViews;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -10,7 +11,7 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
@@ -23,12 +24,14 @@ import org.junit.jupiter.api.Test;
 
 class EnvoyResourcesTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  private static final List<ReplicaConfig> REPLICAS =
+      List.of(
+          new ReplicaConfig("a", "127.0.0.1", 18500, 18501, Protocol.GRPC),
+          new ReplicaConfig("b", "localhost", 18510, 18511, Protocol.GRPC));
   private final EnvoyResources resources =
       new EnvoyResources(
           new ModelgateConfig(
-              List.of(
-                  new ReplicaConfig("a", "127.0.0.1", 18500, 18501, Protocol.GRPC),
-                  new ReplicaConfig("b", "localhost", 18510, 18511, Protocol.GRPC)),
+              REPLICAS,
               List.of(ModelConfig.any("m"), ModelConfig.any("n")),
               ProbeConfig.defaults(),
               ListenConfig.loopbackEphemeral(),
@@ -105,11 +108,11 @@ class EnvoyResourcesTest {
     Map<String, ReplicaHealth> replicas = new java.util.HashMap<>(models.get(model).replicas());
     replicas.put("a", new ReplicaHealth("a", ReplicaState.READY, new TreeSet<>(Set.of(1L, version)), "", T0));
     models.put(model, new ModelHealth(model, replicas));
-    return new HealthView(2, T0, true, models);
+    return HealthViews.ofConfigured(2, T0, true, models, REPLICAS);
   }
 
   private static HealthView view(ReplicaState nOnB, String mReason) {
-    return new HealthView(
+    return HealthViews.ofConfigured(
         1,
         T0,
         true,
@@ -120,7 +123,7 @@ class EnvoyResourcesTest {
                 "n",
                 Map.of(
                     "a", ready("a", ""),
-                    "b", new ReplicaHealth("b", nOnB, new TreeSet<>(nOnB == ReplicaState.READY ? Set.of(1L) : Set.of()), "", T0)))));
+                    "b", new ReplicaHealth("b", nOnB, new TreeSet<>(nOnB == ReplicaState.READY ? Set.of(1L) : Set.of()), "", T0)))), REPLICAS);
   }
 
   private static ReplicaHealth ready(String id, String reason) {

@@ -1,6 +1,7 @@
 package io.modelgate.xds;
 
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.HealthViews;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
@@ -16,7 +17,7 @@ final class FixedView implements HealthViewSource {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   private final HealthView view =
-      new HealthView(
+      HealthViews.of(
           1,
           T0,
           true,

@@ -1,5 +1,6 @@
 package io.modelgate.xds;
 
+import io.modelgate.view.HealthViews;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,7 +12,7 @@ import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.envoy.EnvoyProcess;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
@@ -47,7 +48,7 @@ class XdsSnapshotPublisherEnvoyTest {
                 2));
     Instant now = Instant.now();
     HealthView view =
-        new HealthView(
+        HealthViews.ofConfigured(
             1,
             now,
             true,
@@ -57,7 +58,7 @@ class XdsSnapshotPublisherEnvoyTest {
                     "half_plus_two",
                     Map.of(
                         "r0", new ReplicaHealth("r0", ReplicaState.READY, new java.util.TreeSet<>(Set.of(1L)), "", now),
-                        "r1", new ReplicaHealth("r1", ReplicaState.LOADING, new java.util.TreeSet<>(), "", now)))));
+                        "r1", new ReplicaHealth("r1", ReplicaState.LOADING, new java.util.TreeSet<>(), "", now)))), config.replicas());
     HealthViewSource source =
         new HealthViewSource() {
           public HealthView current() {

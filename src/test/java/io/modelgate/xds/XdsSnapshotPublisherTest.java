@@ -1,5 +1,6 @@
 package io.modelgate.xds;
 
+import io.modelgate.view.HealthViews;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -11,7 +12,7 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
-import io.modelgate.readiness.ReplicaState;
+import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
@@ -176,7 +177,7 @@ class XdsSnapshotPublisherTest {
 
       // Version 2 appears: new clusters, a new CDS version, sent once.
       views.set(
-          new HealthView(
+          HealthViews.of(
               2,
               T0,
               true,
@@ -221,7 +222,7 @@ class XdsSnapshotPublisherTest {
   }
 
   private static HealthView view(long version, boolean complete, ReplicaState a, ReplicaState b) {
-    return new HealthView(
+    return HealthViews.of(
         version,
         T0,
         complete,

@@ -1,4 +1,4 @@
-package io.modelgate.readiness;
+package io.modelgate.view;
 
 /** Whether one replica can serve one model now, as modelgate routes by it. */
 public enum ReplicaState {

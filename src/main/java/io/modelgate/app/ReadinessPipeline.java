@@ -1,12 +1,13 @@
-package io.modelgate.readiness;
+package io.modelgate.app;
 
 import com.github.benmanes.caffeine.cache.Scheduler;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.modelgate.config.ModelgateConfig;
-import io.modelgate.config.ReplicaConfig;
 import io.modelgate.probing.ModelStatusProbes;
 import io.modelgate.probing.ProbeLoopHeartbeat;
 import io.modelgate.probing.Prober;
+import io.modelgate.readiness.ReadinessCache;
+import io.modelgate.sources.MergedSources;
 import io.modelgate.view.HealthViewPublisher;
 import io.modelgate.view.HealthViewSource;
 import java.time.Clock;
@@ -17,25 +18,23 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The probing side of modelgate wired together: replica source, prober, readiness cache and
- * health view publisher, on three daemon threads it owns (probe timer, readiness writer, view
- * writer). Build it, {@link #start()} it, read {@link #view()}, {@link #close()} it.
- *
- * <p>Thread-safe. The three threads keep the prober from ever waiting on the cache, and the cache
- * from ever waiting on a view listener.
+ * The probing side of modelgate wired together along the data flow: replica sources (merged),
+ * prober, readiness cache and health view publisher. Besides the sources' own threads it owns
+ * three daemon threads (probe timer, readiness writer, view writer), which keep the prober from
+ * ever waiting on the cache, and the cache from ever waiting on a view listener. Build it, {@link
+ * #start()} it, read {@link #view()}, {@link #close()} it. Thread-safe.
  */
 public final class ReadinessPipeline implements AutoCloseable {
   private final ScheduledExecutorService timer = daemonScheduler("modelgate-probe-timer");
   private final ExecutorService readinessWriter = daemonThread("modelgate-readiness");
   private final ExecutorService viewWriter = daemonThread("modelgate-view");
+  private final MergedSources sources;
   private final HealthViewPublisher publisher;
   private final Prober prober;
 
-  private ReadinessPipeline(ModelgateConfig config, Clock clock) {
-    List<ReplicaConfig> replicas = config.replicas();
+  private ReadinessPipeline(ModelgateConfig config, List<MergedSources.Entry> sources, Clock clock) {
     this.publisher =
-        new HealthViewPublisher(
-            config.models(), replicas, config.probe().startupTimeout(), clock, viewWriter);
+        new HealthViewPublisher(config.models(), config.probe().startupTimeout(), clock, viewWriter);
     ReadinessCache cache =
         new ReadinessCache(
             config.models(),
@@ -46,25 +45,24 @@ public final class ReadinessPipeline implements AutoCloseable {
             Ticker.systemTicker(),
             Scheduler.forScheduledExecutorService(timer));
     ModelStatusProbes probes = new ModelStatusProbes(config.probe().timeout());
-    this.prober =
-        new Prober(replicas, config.models(), config.probe(), probes::open, cache, timer, clock);
+    this.prober = new Prober(config.models(), config.probe(), probes::open, cache, timer, clock);
+    this.sources = new MergedSources(sources, config.probe().startupTimeout(), clock);
   }
 
-  /** A pipeline probing the configured replicas, on the system clock. */
+  /** A pipeline probing the replicas of the configured sources, on the system clock. */
   public static ReadinessPipeline create(ModelgateConfig config) {
     return create(config, Clock.systemUTC());
   }
 
-  /** A pipeline probing the replicas {@code source} lists now. */
-  public static ReadinessPipeline create(
-      ModelgateConfig config, Clock clock) {
-    return new ReadinessPipeline(config, clock);
+  public static ReadinessPipeline create(ModelgateConfig config, Clock clock) {
+    return new ReadinessPipeline(config, ReplicaSources.of(config, clock), clock);
   }
 
-  /** Starts the probe rounds and the startup timeout. */
+  /** Starts the sources, the probe rounds and the startup timeout. */
   public void start() {
     publisher.start(timer);
     prober.start();
+    sources.start(prober::replicasChanged);
   }
 
   public HealthViewSource view() {
@@ -80,9 +78,10 @@ public final class ReadinessPipeline implements AutoCloseable {
     return prober;
   }
 
-  /** Stops probing, then lets already-enqueued changes drain into the view before stopping. */
+  /** Stops discovery and probing, then lets already-enqueued changes drain into the view. */
   @Override
   public void close() {
+    sources.close();
     prober.close();
     publisher.close();
     timer.shutdownNow();

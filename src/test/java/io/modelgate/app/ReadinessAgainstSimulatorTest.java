@@ -1,5 +1,6 @@
-package io.modelgate.readiness;
+package io.modelgate.app;
 
+import io.modelgate.view.ReplicaState;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -84,6 +85,7 @@ class ReadinessAgainstSimulatorTest {
         .untilAsserted(
             () -> {
               ReplicaHealth health = health(replica);
+              assertThat(health).as("replica " + replica + " in the view").isNotNull();
               assertThat(health.state()).isEqualTo(state);
               assertThat(health.reason()).contains(reasonContains);
             });

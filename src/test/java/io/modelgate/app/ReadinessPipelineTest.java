@@ -1,4 +1,4 @@
-package io.modelgate.readiness;
+package io.modelgate.app;
 
 import static io.modelgate.probing.GrpcStatusPeer.version;
 import static io.modelgate.probing.RestStatusPeer.statusBody;
@@ -139,12 +139,12 @@ class ReadinessPipelineTest {
   }
 
   @Test
-  void viewIsIncompleteBeforeStart() {
+  void viewIsIncompleteAndKnowsNoReplicaBeforeStart() {
     HealthView view = pipeline.view().current();
 
     assertThat(view.complete()).isFalse();
-    assertThat(summary(view))
-        .isEqualTo("resnet: r1=UNKNOWN r2=UNKNOWN | bert: r1=UNKNOWN r2=UNKNOWN");
+    assertThat(view.replicas()).isEmpty();
+    assertThat(view.models().keySet()).containsExactly("resnet", "bert");
   }
 
   private static String summary(HealthView view) {

@@ -1,14 +1,20 @@
-package io.modelgate.readiness;
+package io.modelgate.view;
 
-import io.modelgate.view.ReplicaHealth;
+import io.modelgate.sources.ReplicaSet;
+
 
 /**
  * Hears about changes in the readiness of one model on one replica. Called on the readiness
  * cache's writer thread, once for the first outcome of each key and then once per change of
  * state, available versions or reason; it must hand the change over without blocking.
  */
-@FunctionalInterface
 public interface ReadinessListener {
 
   void readinessChanged(String model, ReplicaHealth health);
+
+  /**
+   * The replicas are now {@code set}: before any readiness of a replica that joined, after the
+   * last of one that left.
+   */
+  void replicasChanged(ReplicaSet set);
 }
