@@ -1,5 +1,6 @@
 package io.modelgate.admin;
 
+import io.modelgate.sources.SourceStatus;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.HealthViewSource;
 import io.modelgate.view.ModelHealth;
@@ -8,9 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code GET /status}: the current health view as JSON, for operators and the demo: every model
- * on every replica with its state, AVAILABLE versions, reason and since-when. Read-only and
- * thread-safe (it reads the current immutable view).
+ * {@code GET /status}: the current health view as JSON, for operators and the demo: every replica
+ * source (how many replicas it lists, and if its last lookup failed, why and since when: its last
+ * known list is still in use), every replica (address, ports, zone, whether it is draining), and
+ * every model on every replica with its state, AVAILABLE versions, reason and since-when.
+ * Read-only and thread-safe (it reads the current immutable view).
  */
 public final class StatusHandler implements AdminHandler {
   public static final String PATH = "/status";
@@ -27,8 +30,31 @@ public final class StatusHandler implements AdminHandler {
   }
 
   /** The JSON shape of a view. */
-  record Status(long version, String at, boolean complete, List<Model> models) {
+  record Status(
+      long version, String at, boolean complete, List<Source> sources, List<Endpoint> replicas, List<Model> models) {
     static Status of(HealthView view) {
+      List<Source> sources = new ArrayList<>();
+      for (SourceStatus source : view.sources()) {
+        sources.add(
+            new Source(
+                source.name(),
+                source.replicas(),
+                source.stale(),
+                source.problem().orElse(""),
+                source.since().toString()));
+      }
+      List<Endpoint> endpoints = new ArrayList<>();
+      for (io.modelgate.sources.Replica replica : view.replicas().values()) {
+        endpoints.add(
+            new Endpoint(
+                replica.id(),
+                replica.host(),
+                replica.address(),
+                replica.grpcPort(),
+                replica.restPort(),
+                replica.zone(),
+                replica.terminating()));
+      }
       List<Model> models = new ArrayList<>();
       for (ModelHealth model : view.models().values()) {
         List<Replica> replicas = new ArrayList<>();
@@ -43,9 +69,16 @@ public final class StatusHandler implements AdminHandler {
         }
         models.add(new Model(model.model(), model.ready(), replicas));
       }
-      return new Status(view.version(), view.at().toString(), view.complete(), models);
+      return new Status(view.version(), view.at().toString(), view.complete(), sources, endpoints, models);
     }
   }
+
+  /** A replica source; {@code stale} while its last lookup failed and its last list is kept. */
+  record Source(String name, int replicas, boolean stale, String problem, String since) {}
+
+  /** A replica as its source found it; {@code address} is "" while its host does not resolve. */
+  record Endpoint(
+      String id, String host, String address, int grpcPort, int restPort, String zone, boolean terminating) {}
 
   record Model(String name, boolean ready, List<Replica> replicas) {}
 

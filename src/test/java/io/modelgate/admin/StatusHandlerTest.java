@@ -1,5 +1,8 @@
 package io.modelgate.admin;
 
+import java.util.Optional;
+import java.util.List;
+import io.modelgate.sources.SourceStatus;
 import io.modelgate.view.HealthViews;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,7 +39,18 @@ class StatusHandlerTest {
     Map<String, ReplicaHealth> replicas = new LinkedHashMap<>();
     replicas.put("r0", new ReplicaHealth("r0", ReplicaState.READY, new TreeSet<>(Set.of(1L, 2L)), "version 2 AVAILABLE", SINCE));
     replicas.put("r1", new ReplicaHealth("r1", ReplicaState.LOADING, new TreeSet<>(), "version 2 LOADING", SINCE));
-    HealthView view = HealthViews.of(7, SINCE, true, Map.of("resnet", new ModelHealth("resnet", replicas)));
+    HealthView built = HealthViews.of(7, SINCE, true, Map.of("resnet", new ModelHealth("resnet", replicas)));
+    HealthView view =
+        new HealthView(
+            7,
+            SINCE,
+            true,
+            built.replicas(),
+            built.models(),
+            List.of(
+                new SourceStatus("static", 1, Optional.empty(), SINCE),
+                new SourceStatus(
+                    "kubernetes ml/tfserving", 1, Optional.of("API server unreachable: Connection refused"), SINCE)));
     HealthViewSource source =
         new HealthViewSource() {
           public HealthView current() {
@@ -63,6 +77,23 @@ class StatusHandlerTest {
             .timeout(Duration.ofSeconds(5))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void statusSaysWhichSourceIsStaleAndWhyAndListsTheReplicasAddresses() throws Exception {
+    JsonNode json = new ObjectMapper().readTree(send("GET", "/status").body());
+
+    JsonNode stale = json.get("sources").get(1);
+    assertThat(stale.get("name").asText()).isEqualTo("kubernetes ml/tfserving");
+    assertThat(stale.get("stale").asBoolean()).isTrue();
+    assertThat(stale.get("problem").asText()).isEqualTo("API server unreachable: Connection refused");
+    assertThat(stale.get("since").asText()).isEqualTo("2026-11-24T09:00:00Z");
+    assertThat(json.get("sources").get(0).get("stale").asBoolean()).isFalse();
+    JsonNode replica = json.get("replicas").get(0);
+    assertThat(replica.get("id").asText()).isEqualTo("r0");
+    assertThat(replica.get("address").asText()).isEqualTo("127.0.0.1");
+    assertThat(replica.get("grpcPort").asInt()).isEqualTo(8500);
+    assertThat(replica.get("terminating").asBoolean()).isFalse();
   }
 
   @Test
