@@ -7,6 +7,7 @@ import io.modelgate.admin.AdminHttpServer;
 import io.modelgate.admin.StatusHandler;
 import io.modelgate.admin.XdsStatusHandler;
 import io.modelgate.config.ConfigException;
+import io.modelgate.config.ConfigLoader;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelgateConfig;
@@ -24,6 +25,7 @@ import io.modelgate.xds.XdsStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
@@ -267,11 +269,24 @@ public final class ModelgateServer implements AutoCloseable {
    * cannot be bound gives 1.
    */
   static int runUntilShutdown(Supplier<ModelgateConfig> config, Mode mode) {
-    return runUntilShutdown(config, mode, ListenFields.FILE);
+    return runUntilShutdown(config, mode, ListenFields.FILE, Optional.empty());
+  }
+
+  /**
+   * As {@link #runUntilShutdown(Supplier, Mode)} for the configuration file {@code file}, which is
+   * reloaded when it changes or on SIGHUP ({@link ConfigReloader}).
+   */
+  static int runUntilShutdown(Path file, Mode mode) {
+    return runUntilShutdown(() -> ConfigLoader.load(file), mode, ListenFields.FILE, Optional.of(file));
   }
 
   /** As {@link #runUntilShutdown(Supplier, Mode)}, naming the listen addresses {@code fields}. */
   static int runUntilShutdown(Supplier<ModelgateConfig> config, Mode mode, ListenFields fields) {
+    return runUntilShutdown(config, mode, fields, Optional.empty());
+  }
+
+  private static int runUntilShutdown(
+      Supplier<ModelgateConfig> config, Mode mode, ListenFields fields, Optional<Path> reloadFrom) {
     ModelgateConfig loaded;
     try {
       loaded = config.get();
@@ -286,11 +301,15 @@ public final class ModelgateServer implements AutoCloseable {
       System.err.println("modelgate: " + e.getMessage());
       return 1;
     }
+    Optional<ConfigReloader> reloader =
+        reloadFrom.map(file -> new ConfigReloader(file, loaded, server::reconfigure));
+    reloader.ifPresent(ConfigReloader::start);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  reloader.ifPresent(ConfigReloader::close);
                   server.close();
                   stopped.countDown();
                 },
@@ -310,6 +329,11 @@ public final class ModelgateServer implements AutoCloseable {
       return staticList;
     }
     return (staticList.isEmpty() ? "" : staticList + " and ") + sources + " discovery sources";
+  }
+
+  /** Follows a reloaded configuration's models and replica sources (see {@link ConfigReloader}). */
+  public void reconfigure(ModelgateConfig config) {
+    pipeline.reconfigure(config);
   }
 
   public HealthViewSource view() {

@@ -11,7 +11,6 @@ import io.modelgate.sources.MergedSources;
 import io.modelgate.view.HealthViewPublisher;
 import io.modelgate.view.HealthViewSource;
 import java.time.Clock;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,11 +27,12 @@ public final class ReadinessPipeline implements AutoCloseable {
   private final ScheduledExecutorService timer = daemonScheduler("modelgate-probe-timer");
   private final ExecutorService readinessWriter = daemonThread("modelgate-readiness");
   private final ExecutorService viewWriter = daemonThread("modelgate-view");
+  private final ReplicaSources configuredSources;
   private final MergedSources sources;
   private final HealthViewPublisher publisher;
   private final Prober prober;
 
-  private ReadinessPipeline(ModelgateConfig config, List<MergedSources.Entry> sources, Clock clock) {
+  private ReadinessPipeline(ModelgateConfig config, Clock clock) {
     this.publisher =
         new HealthViewPublisher(config.models(), config.probe().startupTimeout(), clock, viewWriter);
     ReadinessCache cache =
@@ -46,7 +46,9 @@ public final class ReadinessPipeline implements AutoCloseable {
             Scheduler.forScheduledExecutorService(timer));
     ModelStatusProbes probes = new ModelStatusProbes(config.probe().timeout());
     this.prober = new Prober(config.models(), config.probe(), probes::open, cache, timer, clock);
-    this.sources = new MergedSources(sources, config.probe().startupTimeout(), clock);
+    this.configuredSources = new ReplicaSources(clock);
+    this.sources =
+        new MergedSources(configuredSources.entries(config), config.probe().startupTimeout(), clock);
   }
 
   /** A pipeline probing the replicas of the configured sources, on the system clock. */
@@ -55,7 +57,7 @@ public final class ReadinessPipeline implements AutoCloseable {
   }
 
   public static ReadinessPipeline create(ModelgateConfig config, Clock clock) {
-    return new ReadinessPipeline(config, ReplicaSources.of(config, clock), clock);
+    return new ReadinessPipeline(config, clock);
   }
 
   /** Starts the sources, the probe rounds and the startup timeout. */
@@ -63,6 +65,15 @@ public final class ReadinessPipeline implements AutoCloseable {
     publisher.start(timer);
     prober.start();
     sources.start(prober::replicasChanged);
+  }
+
+  /**
+   * Follows a reloaded configuration's models and replica sources; other settings are read at
+   * start only. Called by one thread at a time.
+   */
+  public synchronized void reconfigure(ModelgateConfig config) {
+    prober.modelsChanged(config.models());
+    sources.replace(configuredSources.entries(config));
   }
 
   public HealthViewSource view() {

@@ -1,6 +1,8 @@
 package io.modelgate.probing;
 
+import io.modelgate.config.ModelConfig;
 import io.modelgate.sources.ReplicaSet;
+import java.util.List;
 
 /**
  * Receives every probe outcome. Called from network callback threads, possibly concurrently, so
@@ -23,4 +25,10 @@ public interface ProbeResultSink {
    * prober or, if it raced the change, must be ignored by the sink).
    */
   default void replicasChanged(ReplicaSet set) {}
+
+  /**
+   * The probed models are now {@code models}, with the same ordering guarantees as {@link
+   * #replicasChanged}.
+   */
+  default void modelsChanged(List<ModelConfig> models) {}
 }

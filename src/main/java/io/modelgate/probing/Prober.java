@@ -49,7 +49,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
   private final Map<ProbeKey, Slot> slots = new ConcurrentHashMap<>();
   /** The probed replicas by id; guarded by this. */
   private final Map<String, Probed> replicas = new HashMap<>();
-  private final List<ModelConfig> models;
+  private List<ModelConfig> models; // guarded by this
   private final Function<Replica, ModelStatusProbe> openProbe;
   private final ProbeConfig config;
   private final ProbeResultSink sink;
@@ -87,8 +87,17 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     this.permits = new Semaphore(config.maxConcurrency());
   }
 
-  /** A replica being probed: its probe and one slot per model. */
-  private record Probed(Replica replica, ModelStatusProbe probe, List<Slot> slots) {}
+  /** A replica being probed: its probe and its slots, one per model. */
+  private record Probed(Replica replica, ModelStatusProbe probe, Siblings siblings) {
+    List<Slot> slots() {
+      return siblings.slots;
+    }
+  }
+
+  /** The slots of one replica, replaced as a whole when the models change. */
+  private static final class Siblings {
+    volatile List<Slot> slots = List.of();
+  }
 
   /**
    * Follows a new replica set: drops the replicas that left (or moved), tells the sink, then
@@ -106,7 +115,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
         drop(probed);
       } else if (!now.equals(probed.replica())) {
         // Same endpoint, other zone or termination: the probe and its state carry over.
-        replicas.put(now.id(), new Probed(now, probed.probe(), probed.slots()));
+        replicas.put(now.id(), new Probed(now, probed.probe(), probed.siblings()));
       }
     }
     for (Replica replica : next.values()) {
@@ -123,25 +132,65 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     }
   }
 
+  /**
+   * Follows new models: a replica's slots of models no longer configured are dropped (as for a
+   * replica that left), the sink hears of the models, then the new models are probed at once
+   * (once started) on every replica. A model whose settings changed keeps its slots.
+   */
+  public synchronized void modelsChanged(List<ModelConfig> next) {
+    if (closed) {
+      return;
+    }
+    models = List.copyOf(next);
+    List<Slot> added = new ArrayList<>();
+    for (Probed probed : replicas.values()) {
+      Map<String, Slot> byModel = new HashMap<>();
+      probed.slots().forEach(slot -> byModel.put(slot.key.model(), slot));
+      List<Slot> ofReplica = new ArrayList<>();
+      for (ModelConfig model : models) {
+        Slot slot = byModel.remove(model.name());
+        if (slot == null) {
+          slot = newSlot(probed.replica(), model, probed.probe(), probed.siblings());
+          added.add(slot);
+        }
+        ofReplica.add(slot);
+      }
+      byModel.values().forEach(this::remove);
+      probed.siblings().slots = List.copyOf(ofReplica);
+    }
+    sink.modelsChanged(models);
+    if (rounds != null) {
+      added.forEach(this::tryStart);
+    }
+  }
+
   private Probed open(Replica replica) {
     ModelStatusProbe probe = openProbe.apply(replica);
+    Siblings siblings = new Siblings();
     List<Slot> ofReplica = new ArrayList<>();
     for (ModelConfig model : models) {
-      ProbeKey key = new ProbeKey(replica.id(), model.name());
-      Slot slot = new Slot(key, probe, ofReplica);
-      ofReplica.add(slot);
-      slots.put(key, slot);
+      ofReplica.add(newSlot(replica, model, probe, siblings));
     }
-    return new Probed(replica, probe, List.copyOf(ofReplica));
+    siblings.slots = List.copyOf(ofReplica);
+    return new Probed(replica, probe, siblings);
+  }
+
+  private Slot newSlot(Replica replica, ModelConfig model, ModelStatusProbe probe, Siblings siblings) {
+    ProbeKey key = new ProbeKey(replica.id(), model.name());
+    Slot slot = new Slot(key, probe, siblings);
+    slots.put(key, slot);
+    return slot;
   }
 
   private void drop(Probed probed) {
     replicas.remove(probed.replica().id());
-    for (Slot slot : probed.slots()) {
-      slot.removed = true;
-      slots.remove(slot.key, slot);
-    }
+    probed.slots().forEach(this::remove);
     probed.probe().close();
+  }
+
+  private void remove(Slot slot) {
+    slot.removed = true;
+    slots.remove(slot.key, slot);
   }
 
   /** How many (replica, model) keys are probed now. */
@@ -309,7 +358,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
       // A timeout or a refused connection is the replica's, not the model's: its other models
       // are probed at once too, so they leave together instead of one per probe schedule.
       if (((ProbeOutcome.Failed) outcome).kind() != ProbeOutcome.Failed.Kind.BAD_RESPONSE) {
-        for (Slot sibling : slot.ofReplica) {
+        for (Slot sibling : slot.siblings.slots) {
           if (!sibling.lastFailed) {
             tryStart(sibling);
           }
@@ -329,17 +378,17 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     final ProbeKey key;
     final ModelStatusProbe probe;
     /** Every slot of the same replica, this one included. */
-    final List<Slot> ofReplica;
+    final Siblings siblings;
     final AtomicBoolean pending = new AtomicBoolean();
     /** Set once its replica has left: it is never started again and its outcomes are dropped. */
     volatile boolean removed;
     /** Whether the last outcome was a failure; written only by the key's one probe. */
     volatile boolean lastFailed;
 
-    Slot(ProbeKey key, ModelStatusProbe probe, List<Slot> ofReplica) {
+    Slot(ProbeKey key, ModelStatusProbe probe, Siblings siblings) {
       this.key = key;
       this.probe = probe;
-      this.ofReplica = ofReplica;
+      this.siblings = siblings;
     }
   }
 }

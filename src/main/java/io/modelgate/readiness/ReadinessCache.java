@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
 public final class ReadinessCache implements ProbeResultSink {
   private static final Logger LOG = LoggerFactory.getLogger(ReadinessCache.class);
 
-  private final Map<String, ModelConfig> models;
+  /** Replaced on the writer; read there only. */
+  private Map<String, ModelConfig> models;
   private final ProbeConfig config;
   private final ReadinessListener listener;
   private final Executor writer;
@@ -83,7 +84,7 @@ public final class ReadinessCache implements ProbeResultSink {
       Clock clock,
       Ticker ticker,
       Scheduler scheduler) {
-    this.models = models.stream().collect(Collectors.toUnmodifiableMap(ModelConfig::name, m -> m));
+    this.models = byName(models);
     this.config = config;
     this.listener = listener;
     this.writer = writer;
@@ -107,18 +108,51 @@ public final class ReadinessCache implements ProbeResultSink {
   }
 
   /**
-   * Hands an outcome to the writer; never blocks.
-   *
-   * @throws IllegalArgumentException if {@code model} is not configured
+   * Hands an outcome to the writer; never blocks. An outcome of a model or replica no longer
+   * probed (it raced the change) is ignored.
    */
   @Override
   public void accept(String replicaId, String model, ProbeOutcome outcome) {
-    ModelConfig modelConfig = models.get(model);
-    if (modelConfig == null) {
-      throw new IllegalArgumentException("not a configured model: " + model);
-    }
     ProbeKey key = new ProbeKey(replicaId, model);
-    writer.execute(() -> apply(key, modelConfig, outcome));
+    writer.execute(
+        () -> {
+          ModelConfig modelConfig = models.get(model);
+          if (modelConfig != null) {
+            apply(key, modelConfig, outcome);
+          }
+        });
+  }
+
+  /**
+   * Follows the probed models: the state of a model no longer configured is dropped on every
+   * replica; a model whose settings changed is assessed with its new settings from its next
+   * outcome. Then the listener hears of the models.
+   */
+  @Override
+  public void modelsChanged(List<ModelConfig> next) {
+    writer.execute(
+        () -> {
+          Map<String, ModelConfig> byName = byName(next);
+          for (String gone : models.keySet()) {
+            if (!byName.containsKey(gone)) {
+              for (String replica : replicaIds) {
+                ProbeKey key = new ProbeKey(replica, gone);
+                entries.invalidate(key);
+                reportedStates.remove(key);
+              }
+            }
+          }
+          models = byName;
+          try {
+            listener.modelsChanged(next);
+          } catch (RuntimeException e) {
+            LOG.error("readiness listener failed on a model change", e);
+          }
+        });
+  }
+
+  private static Map<String, ModelConfig> byName(List<ModelConfig> models) {
+    return models.stream().collect(Collectors.toUnmodifiableMap(ModelConfig::name, m -> m));
   }
 
   /**

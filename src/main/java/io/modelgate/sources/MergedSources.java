@@ -39,7 +39,6 @@ public final class MergedSources implements AutoCloseable {
   /** A source and how long its departed replicas are drained. */
   public record Entry(ReplicaSource source, Duration drain) {}
 
-  private final List<Entry> entries;
   private final Duration firstReportTimeout;
   private final Clock clock;
   private final ScheduledExecutorService thread =
@@ -50,6 +49,7 @@ public final class MergedSources implements AutoCloseable {
             return t;
           });
   // All below: on thread only.
+  private List<Entry> entries;
   private final Map<String, SourceReport> latest = new LinkedHashMap<>();
   private final Map<String, Departed> departed = new LinkedHashMap<>();
   private final Set<String> conflictsLogged = new HashSet<>();
@@ -71,9 +71,49 @@ public final class MergedSources implements AutoCloseable {
   public void start(Consumer<ReplicaSet> listener) {
     thread.execute(() -> this.listener = listener);
     thread.schedule(this::releaseFirst, firstReportTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    for (Entry entry : entries) {
-      entry.source().start(report -> thread.execute(() -> received(entry, report)));
-    }
+    thread.execute(() -> entries.forEach(this::startSource));
+  }
+
+  private void startSource(Entry entry) {
+    entry.source().start(report -> thread.execute(() -> received(entry, report)));
+  }
+
+  /**
+   * Follows a reloaded configuration: a source whose name is new starts; one whose name is gone
+   * stops and its replicas drain; one whose name stays but whose settings changed ({@code next}
+   * holds a new source object of that name) is swapped, and its replicas stay as they are until
+   * the new one's first report says otherwise. Sources passed again as the same object are left
+   * running.
+   */
+  public void replace(List<Entry> next) {
+    thread.execute(
+        () -> {
+          Map<String, Entry> byName = new LinkedHashMap<>();
+          next.forEach(entry -> byName.put(entry.source().name(), entry));
+          for (Entry old : entries) {
+            Entry now = byName.get(old.source().name());
+            if (now == null) {
+              old.source().close();
+              SourceReport last = latest.remove(old.source().name());
+              if (last != null) {
+                noteDepartures(old, last, SourceReport.fresh(last.source(), List.of(), clock.instant()));
+              }
+            } else if (now.source() != old.source()) {
+              old.source().close();
+            }
+          }
+          List<Entry> started = new ArrayList<>();
+          for (Entry entry : next) {
+            if (entries.stream().noneMatch(old -> old.source() == entry.source())) {
+              started.add(entry);
+            }
+          }
+          entries = List.copyOf(next);
+          started.forEach(this::startSource);
+          if (released) {
+            publish();
+          }
+        });
   }
 
   private void releaseFirst() {
@@ -87,6 +127,9 @@ public final class MergedSources implements AutoCloseable {
   }
 
   private void received(Entry entry, SourceReport report) {
+    if (!entries.contains(entry)) {
+      return; // a report of a source swapped or removed meanwhile
+    }
     SourceReport before = latest.put(report.source(), report);
     if (before != null) {
       noteDepartures(entry, before, report);
@@ -209,7 +252,13 @@ public final class MergedSources implements AutoCloseable {
 
   @Override
   public void close() {
-    entries.forEach(entry -> entry.source().close());
+    try {
+      thread.submit(() -> entries.forEach(entry -> entry.source().close())).get();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+      log.warn("stopping replica sources: {}", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     thread.shutdownNow();
   }
 }

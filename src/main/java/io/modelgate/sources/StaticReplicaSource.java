@@ -28,7 +28,7 @@ public final class StaticReplicaSource implements ReplicaSource {
   private static final Logger log = LoggerFactory.getLogger(StaticReplicaSource.class);
   public static final String NAME = "static";
 
-  private final List<ReplicaConfig> configured;
+  private volatile List<ReplicaConfig> configured;
   private final Duration refresh;
   private final Clock clock;
   private final ScheduledExecutorService thread =
@@ -40,6 +40,7 @@ public final class StaticReplicaSource implements ReplicaSource {
           });
   private final Set<String> unresolved = new HashSet<>(); // on thread only
   private List<Replica> last; // on thread only
+  private volatile Consumer<SourceReport> listener;
 
   public StaticReplicaSource(List<ReplicaConfig> configured, Duration refresh, Clock clock) {
     this.configured = List.copyOf(configured);
@@ -54,8 +55,23 @@ public final class StaticReplicaSource implements ReplicaSource {
 
   @Override
   public void start(Consumer<SourceReport> listener) {
+    this.listener = listener;
     thread.scheduleWithFixedDelay(
         () -> resolve(listener), 0, refresh.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** A reloaded {@code replicas} list: resolved and reported at once. */
+  public void update(List<ReplicaConfig> replicas) {
+    configured = List.copyOf(replicas);
+    Consumer<SourceReport> started = listener;
+    if (started != null) {
+      thread.execute(() -> resolve(started));
+    }
+  }
+
+  /** The list it reports now, to tell whether a reloaded file changed it. */
+  public List<ReplicaConfig> configured() {
+    return configured;
   }
 
   private void resolve(Consumer<SourceReport> listener) {

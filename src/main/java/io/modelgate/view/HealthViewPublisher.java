@@ -63,7 +63,8 @@ public final class HealthViewPublisher
   private final Clock clock;
   private final Duration startupTimeout;
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
-  private final List<String> modelNames;
+  private List<String> modelNames; // on the executor only, after construction
+  private List<ModelConfig> catalog; // on the executor only, after construction
   // Touched on the executor only:
   private final Set<ProbeKey> unprobed = new LinkedHashSet<>();
   /** The probed health of terminating replicas, shown DRAINING meanwhile. */
@@ -81,13 +82,14 @@ public final class HealthViewPublisher
     this.executor = executor;
     this.clock = clock;
     this.startupTimeout = startupTimeout;
+    this.catalog = List.copyOf(models);
     this.modelNames = models.stream().map(ModelConfig::name).toList();
     Instant now = clock.instant();
     Map<String, ModelHealth> initial = new LinkedHashMap<>();
     for (String model : modelNames) {
       initial.put(model, new ModelHealth(model, Map.of()));
     }
-    this.current = new HealthView(0, now, false, Map.of(), initial, List.of());
+    this.current = new HealthView(0, now, false, catalog, Map.of(), initial, List.of());
   }
 
   /**
@@ -135,6 +137,11 @@ public final class HealthViewPublisher
     enqueue(new Members(set));
   }
 
+  @Override
+  public void modelsChanged(List<ModelConfig> models) {
+    enqueue(new Catalog(List.copyOf(models)));
+  }
+
   private void enqueue(Change change) {
     changes.add(change);
     if (drainQueued.compareAndSet(false, true)) {
@@ -152,7 +159,9 @@ public final class HealthViewPublisher
     }
   }
 
-  private sealed interface Change permits Probed, Members {}
+  private sealed interface Change permits Probed, Members, Catalog {}
+
+  private record Catalog(List<ModelConfig> models) implements Change {}
 
   private record Probed(String model, ReplicaHealth health) implements Change {}
 
@@ -193,6 +202,10 @@ public final class HealthViewPublisher
     boolean completes = false;
     List<SourceStatus> sources = view.sources();
     for (Change change : batch) {
+      if (change instanceof Catalog catalog) {
+        membersChanged |= applyCatalog(catalog.models(), replicas, models, touched);
+        continue;
+      }
       if (change instanceof Members members) {
         Map<String, Replica> next = members.set().byId();
         membersChanged |= !next.equals(replicas) || !members.set().sources().equals(sources);
@@ -226,16 +239,16 @@ public final class HealthViewPublisher
       byReplica.put(health.replicaId(), health);
     }
     boolean newlyComplete = completes && !view.complete();
-    if (touched.isEmpty() && !membersChanged && !newlyComplete) {
+    if (touched.isEmpty() && !membersChanged && !newlyComplete && catalog.equals(view.catalog())) {
       return;
     }
-    Map<String, ModelHealth> next = new LinkedHashMap<>(view.models());
-    for (String model : touched) {
-      next.put(model, new ModelHealth(model, models.get(model)));
-    }
+    Map<String, ModelHealth> next = new LinkedHashMap<>();
+    models.forEach(
+        (model, byReplica) ->
+            next.put(model, touched.contains(model) ? new ModelHealth(model, byReplica) : view.models().get(model)));
     HealthView built =
         new HealthView(
-            view.version() + 1, clock.instant(), view.complete() || completes, replicas, next, sources);
+            view.version() + 1, clock.instant(), view.complete() || completes, catalog, replicas, next, sources);
     if (newlyComplete) {
       LOG.info("health view complete: every (replica, model) has been probed; {}", stateCounts(built));
     }
@@ -298,6 +311,56 @@ public final class HealthViewPublisher
     return waitFor && unprobed.isEmpty() && (first || anyWaited);
   }
 
+  /**
+   * Adds the models now configured (UNKNOWN "not probed yet" on every replica; a complete view
+   * stays complete) and drops those no longer configured, in the new order; true if any changed.
+   */
+  private boolean applyCatalog(
+      List<ModelConfig> configs,
+      Map<String, Replica> replicas,
+      Map<String, Map<String, ReplicaHealth>> models,
+      Set<String> touched) {
+    if (configs.equals(catalog)) {
+      return false;
+    }
+    List<String> names = configs.stream().map(ModelConfig::name).toList();
+    Instant now = clock.instant();
+    boolean waitFor = !current.complete();
+    Map<String, Map<String, ReplicaHealth>> next = new LinkedHashMap<>();
+    for (String model : names) {
+      Map<String, ReplicaHealth> byReplica = models.get(model);
+      if (byReplica == null) {
+        byReplica = new LinkedHashMap<>();
+        for (Replica replica : replicas.values()) {
+          ReplicaHealth unknown =
+              new ReplicaHealth(replica.id(), ReplicaState.UNKNOWN, new TreeSet<>(), NOT_PROBED, now);
+          if (replica.terminating()) {
+            probedWhileTerminating.put(new ProbeKey(replica.id(), model), unknown);
+            unknown = draining(unknown);
+          }
+          byReplica.put(replica.id(), unknown);
+          if (waitFor) {
+            unprobed.add(new ProbeKey(replica.id(), model));
+          }
+        }
+        touched.add(model);
+      }
+      next.put(model, byReplica);
+    }
+    for (String gone : models.keySet()) {
+      if (!next.containsKey(gone)) {
+        unprobed.removeIf(key -> key.model().equals(gone));
+        probedWhileTerminating.keySet().removeIf(key -> key.model().equals(gone));
+        touched.remove(gone);
+      }
+    }
+    models.clear();
+    models.putAll(next);
+    modelNames = names;
+    catalog = List.copyOf(configs);
+    return true;
+  }
+
   private static ReplicaHealth draining(ReplicaHealth probed) {
     return new ReplicaHealth(
         probed.replicaId(),
@@ -328,7 +391,7 @@ public final class HealthViewPublisher
         unprobed);
     publish(
         new HealthView(
-            view.version() + 1, clock.instant(), true, view.replicas(), view.models(), view.sources()));
+            view.version() + 1, clock.instant(), true, view.catalog(), view.replicas(), view.models(), view.sources()));
   }
 
   private static boolean sameHealth(ReplicaHealth a, ReplicaHealth b) {

@@ -1,6 +1,8 @@
 package io.modelgate.view;
 
+import io.modelgate.config.ModelConfig;
 import io.modelgate.sources.ReplicaSet;
+import java.util.List;
 
 
 /**
@@ -17,4 +19,7 @@ public interface ReadinessListener {
    * last of one that left.
    */
   void replicasChanged(ReplicaSet set);
+
+  /** The models are now {@code models}: before any readiness of a new one, after the last of a removed one. */
+  void modelsChanged(List<ModelConfig> models);
 }

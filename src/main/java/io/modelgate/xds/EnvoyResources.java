@@ -165,7 +165,7 @@ public final class EnvoyResources {
    */
   HealthView uniformView(ReplicaState state, List<Replica> replicas) {
     return HealthView.uniform(
-        config.models().stream().map(ModelConfig::name).toList(),
+        config.models(),
         replicas,
         state,
         state == ReplicaState.READY ? Set.of(1L) : Set.of(),

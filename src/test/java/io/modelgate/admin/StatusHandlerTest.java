@@ -45,6 +45,7 @@ class StatusHandlerTest {
             7,
             SINCE,
             true,
+            built.catalog(),
             built.replicas(),
             built.models(),
             List.of(

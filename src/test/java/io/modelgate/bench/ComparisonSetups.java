@@ -161,7 +161,7 @@ enum ComparisonSetups {
   /** A view in which versions 1 and 2 of every model exist, so static routes cover both. */
   private static HealthView everyVersionEverywhere(ModelgateConfig config) {
     return HealthView.uniform(
-        config.models().stream().map(ModelConfig::name).toList(),
+        config.models(),
         TestReplicas.of(config.replicas()),
         ReplicaState.READY,
         Set.of(1L, 2L),

@@ -340,6 +340,23 @@ class ProberTest {
     assertThat(leaving.requests()).hasSize(1);
   }
 
+  @Test
+  void aModelAddedIsProbedAtOnceOnEveryReplicaAndARemovedOneNoMore() throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.reply("resnet", version(1, State.AVAILABLE));
+    peer.reply("bert", version(1, State.AVAILABLE));
+    Prober prober = prober(List.of(peer.replica("r1")), List.of("resnet"), config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+    prober.start();
+    await().until(() -> results.size() == 1);
+
+    prober.modelsChanged(List.of(ModelConfig.any("bert")));
+
+    await().atMost(Duration.ofSeconds(2)).until(() -> results.size() == 2);
+    assertThat(result("r1", "bert").outcome()).isInstanceOf(ProbeOutcome.Reported.class);
+    assertThat(prober.keys()).isEqualTo(1);
+    assertThat(prober.reprobe("r1", "resnet")).isFalse();
+  }
+
   private GrpcStatusPeer peer() throws Exception {
     GrpcStatusPeer peer = GrpcStatusPeer.start();
     toClose.add(peer);

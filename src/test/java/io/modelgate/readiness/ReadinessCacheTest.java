@@ -6,7 +6,6 @@ import io.modelgate.sources.ReplicaSet;
 import io.modelgate.sources.Replica;
 import io.modelgate.view.ReplicaState;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import com.github.benmanes.caffeine.cache.Scheduler;
@@ -399,9 +398,14 @@ class ReadinessCacheTest {
   }
 
   @Test
-  void unconfiguredModelIsRejected() {
-    assertThatThrownBy(() -> cache.accept("r1", "bert", reported()))
-        .isInstanceOf(IllegalArgumentException.class);
+  void anOutcomeOfAModelNoLongerConfiguredIsIgnored() {
+    cache.accept("r1", "bert", reported(v(1, VersionState.AVAILABLE)));
+    cache.accept("r1", "resnet", reported(v(1, VersionState.AVAILABLE)));
+    cache.modelsChanged(List.of());
+    cache.accept("r1", "resnet", reported(v(1, VersionState.LOADING)));
+    writer.runAll();
+
+    assertThat(reports).extracting(ReplicaHealth::state).containsExactly(ReplicaState.READY);
   }
 
   private ReadinessCache cache(ModelConfig model, int healthyThreshold, int unhealthyThreshold) {
@@ -427,6 +431,9 @@ class ReadinessCacheTest {
 
               @Override
               public void replicasChanged(ReplicaSet set) {}
+
+              @Override
+              public void modelsChanged(List<ModelConfig> models) {}
             },
             writer,
             clock,

@@ -305,9 +305,37 @@ class HealthViewPublisherTest {
     Map<String, ModelHealth> models = Map.of("resnet", new ModelHealth("resnet", Map.of("r1", ready("r1"))));
     Map<String, Replica> replicas = Map.of("r1", replica("r1"), "r2", replica("r2"));
 
-    assertThatThrownBy(() -> new HealthView(1, NOW, true, replicas, models, List.of()))
+    assertThatThrownBy(() -> new HealthView(1, NOW, true, List.of(ModelConfig.any("resnet")), replicas, models, List.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("model resnet has no entry for replicas [r2]");
+  }
+
+  @Test
+  void aModelAddedAtRuntimeIsUnknownOnEveryReplicaAndTheViewStaysComplete() {
+    completeWithEveryKeyReady();
+
+    publisher.modelsChanged(List.of(ModelConfig.any("resnet"), ModelConfig.any("bert"), ModelConfig.any("gpt")));
+
+    HealthView view = publisher.current();
+    assertThat(view.complete()).isTrue();
+    assertThat(view.models().keySet()).containsExactly("resnet", "bert", "gpt");
+    assertThat(view.models().get("gpt").replicas().values())
+        .extracting(ReplicaHealth::state)
+        .containsOnly(ReplicaState.UNKNOWN);
+    publisher.readinessChanged("gpt", ready("r1"));
+    assertThat(publisher.current().models().get("gpt").ready()).isTrue();
+  }
+
+  @Test
+  void aModelRemovedAtRuntimeIsGoneAndItsLateReadinessIgnored() {
+    completeWithEveryKeyReady();
+
+    publisher.modelsChanged(List.of(ModelConfig.any("bert")));
+    long version = publisher.current().version();
+    publisher.readinessChanged("resnet", health("r1", ReplicaState.LOADING, "late"));
+
+    assertThat(publisher.current().models().keySet()).containsExactly("bert");
+    assertThat(publisher.current().version()).isEqualTo(version);
   }
 
   private void completeWithEveryKeyReady() {

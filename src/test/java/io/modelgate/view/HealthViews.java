@@ -1,5 +1,6 @@
 package io.modelgate.view;
 
+import io.modelgate.config.ModelConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.sources.Replica;
@@ -47,7 +48,8 @@ public final class HealthViews {
       long version, Instant at, boolean complete, Map<String, ModelHealth> models, List<Replica> replicas) {
     Map<String, Replica> byId = new LinkedHashMap<>();
     replicas.forEach(replica -> byId.put(replica.id(), replica));
-    return new HealthView(version, at, complete, byId, models, List.of());
+    List<ModelConfig> catalog = models.keySet().stream().map(ModelConfig::any).toList();
+    return new HealthView(version, at, complete, catalog, byId, models, List.of());
   }
 
   public static Replica replica(String id, String address, int grpcPort, int restPort) {
