@@ -91,7 +91,8 @@ final class ProbeSection {
     return given.contains(key) ? "" : " (the default)";
   }
 
-  private static long positiveMillis(ConfigNode value) {
+  /** Milliseconds from 1 to one day; shared with every section's {@code ...Ms} keys. */
+  static long positiveMillis(ConfigNode value) {
     long millis = value.integer("an integer (milliseconds)");
     if (millis <= 0) {
       throw value.error("must be > 0, got " + value.describe());

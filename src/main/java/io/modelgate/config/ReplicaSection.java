@@ -78,7 +78,8 @@ final class ReplicaSection {
     return host;
   }
 
-  private static int port(ConfigNode value) {
+  /** A port number from 1 to 65535; shared with the sources that list ports. */
+  static int port(ConfigNode value) {
     long port = value.integer(PORT);
     if (port < 1 || port > 65535) {
       throw value.error("expected " + PORT + ", got " + value.describe());
@@ -86,7 +87,8 @@ final class ReplicaSection {
     return (int) port;
   }
 
-  private static Protocol protocol(ConfigNode value) {
+  /** {@code grpc} or {@code rest}; shared with the sources. */
+  static Protocol protocol(ConfigNode value) {
     return switch (value.string(PROTOCOL)) {
       case "grpc" -> Protocol.GRPC;
       case "rest" -> Protocol.REST;
