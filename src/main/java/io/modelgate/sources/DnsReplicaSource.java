@@ -27,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * an IPv6 address has {@code -} for {@code :}).
  *
  * <p>A lookup that fails (NXDOMAIN, SERVFAIL, REFUSED, no answer) never empties the set: the last
- * set is reported once as stale, with what went wrong, and the lookup is retried after {@code
- * refresh}, then after twice as long each time, up to {@value #MAX_BACKOFF_SECONDS} s (or {@code
- * refresh}, if longer). One log line says it went stale and one that it recovered. Only NOERROR
- * without records empties the set, since then the name exists and lists no replica.
+ * set (empty if none was ever answered) is reported once as stale, with what went wrong at first,
+ * and the lookup is retried after {@code refresh}, then after twice as long each time, up to
+ * {@value #MAX_BACKOFF_SECONDS} s (or {@code refresh}, if longer). One log line says it went stale
+ * and one that it recovered, whatever the retries in between. Only NOERROR without records empties
+ * the set, since then the name exists and lists no replica.
  *
  * <p>Lookups and reports run on the source's own daemon thread, one at a time. {@link #close} may
  * be called from any thread; it waits for a report being delivered (listeners do not block), and
@@ -52,10 +53,10 @@ public final class DnsReplicaSource implements ReplicaSource {
   private final ScheduledExecutorService thread;
   private final Object reportLock = new Object();
   private boolean closed; // guarded by reportLock
-  private Consumer<SourceReport> listener; // set once by start, read on thread
+  private Consumer<SourceReport> listener; // guarded by reportLock; set once by start
   private List<Replica> last; // on thread only; null until the first answer
   private boolean failing; // on thread only
-  private Duration backoff; // on thread only
+  private Duration backoff; // on thread only; the delay before the next retry while failing
 
   public DnsReplicaSource(DnsSourceConfig config, Clock clock) {
     this.config = config;
@@ -64,7 +65,6 @@ public final class DnsReplicaSource implements ReplicaSource {
     this.lookup = new DnsLookup(config.name(), config.servers());
     Duration cap = Duration.ofSeconds(MAX_BACKOFF_SECONDS);
     this.maxBackoff = config.refresh().compareTo(cap) > 0 ? config.refresh() : cap;
-    this.backoff = config.refresh();
     this.thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -110,15 +110,12 @@ public final class DnsReplicaSource implements ReplicaSource {
   private Duration answered(List<Replica> now) {
     boolean changed = !now.equals(last);
     if (changed || failing) {
-      String set = changed && last != null ? change(last, now) : now.size() + " replicas";
+      String set = changed && last != null ? change(last, now) : countOf(now.size());
       log.info("{}: {}{}", name, failing ? "DNS answers again: " : "", set);
-    }
-    if (changed || failing) {
       last = now;
       failing = false;
       publish(SourceReport.fresh(name, now, clock.instant()));
     }
-    backoff = config.refresh();
     return config.refresh();
   }
 
@@ -127,10 +124,10 @@ public final class DnsReplicaSource implements ReplicaSource {
       failing = true;
       List<Replica> kept = last == null ? List.of() : last;
       log.warn(
-          "{}: {}; keeping the last {} replicas, retrying with backoff up to {} s",
+          "{}: {}; keeping the last {}, retrying with backoff up to {} s",
           name,
           problem,
-          kept.size(),
+          countOf(kept.size()),
           maxBackoff.toSeconds());
       publish(SourceReport.stale(name, kept, problem, clock.instant()));
       backoff = config.refresh();
@@ -207,7 +204,11 @@ public final class DnsReplicaSource implements ReplicaSource {
   private static String change(List<Replica> before, List<Replica> after) {
     List<String> added = addressesOnlyIn(after, before);
     List<String> removed = addressesOnlyIn(before, after);
-    return after.size() + " replicas (" + listed("added", added) + "; " + listed("removed", removed) + ")";
+    return countOf(after.size()) + " (" + listed("added", added) + "; " + listed("removed", removed) + ")";
+  }
+
+  private static String countOf(int count) {
+    return count + (count == 1 ? " replica" : " replicas");
   }
 
   private static List<String> addressesOnlyIn(List<Replica> these, List<Replica> others) {

@@ -30,6 +30,8 @@ class DnsReplicaSourceTest {
   /** A refresh, plus a lookup and a report on a busy CI machine. */
   private static final Duration WITHIN_REFRESH = REFRESH.plusMillis(800);
   private static final Duration BOUND = Duration.ofSeconds(10);
+  /** Fine enough that the latencies printed are the source's, not the polling's. */
+  private static final Duration POLL = Duration.ofMillis(10);
 
   private final List<SourceReport> reports = new CopyOnWriteArrayList<>();
   private DnsServer dns;
@@ -45,7 +47,9 @@ class DnsReplicaSourceTest {
     if (source != null) {
       source.close();
     }
-    dns.close();
+    if (dns != null) {
+      dns.close();
+    }
   }
 
   @Test
@@ -130,7 +134,7 @@ class DnsReplicaSourceTest {
 
     long stopped = System.nanoTime();
     dns.stop();
-    await().atMost(WITHIN_REFRESH).until(() -> latest().stale());
+    await().atMost(WITHIN_REFRESH).pollInterval(POLL).until(() -> latest().stale());
     System.out.printf("server stopped -> stale in %d ms%n", sinceMillis(stopped));
     assertThat(latest().problem())
         .hasValue(
@@ -172,15 +176,15 @@ class DnsReplicaSourceTest {
 
       assertThat(logs.linesWith("dns " + NAME))
           .satisfiesExactly(
-              first -> assertThat(first).contains("dns " + NAME + ": 1 replicas"),
+              first -> assertThat(first).contains("dns " + NAME + ": 1 replica"),
               stale ->
                   assertThat(stale)
                       .contains(
                           "WARN DnsReplicaSource - dns " + NAME + ": DNS lookup of " + NAME
-                              + " (A) failed: server failure (SERVFAIL); keeping the last 1 replicas,"
+                              + " (A) failed: server failure (SERVFAIL); keeping the last 1 replica,"
                               + " retrying with backoff up to 30 s"),
               recovered ->
-                  assertThat(recovered).contains("dns " + NAME + ": DNS answers again: 1 replicas"));
+                  assertThat(recovered).contains("dns " + NAME + ": DNS answers again: 1 replica"));
     }
   }
 
@@ -191,7 +195,7 @@ class DnsReplicaSourceTest {
     awaitFresh(BOUND, "10.0.0.1");
 
     dns.set(NAME);
-    await().atMost(WITHIN_REFRESH).until(() -> latest().stale());
+    await().atMost(WITHIN_REFRESH).pollInterval(POLL).until(() -> latest().stale());
     assertThat(latest().problem())
         .hasValue("DNS lookup of " + NAME + " (A) failed: the name does not exist (NXDOMAIN)");
     assertThat(addresses(latest())).containsExactly("10.0.0.1");
@@ -246,12 +250,13 @@ class DnsReplicaSourceTest {
     awaitFresh(BOUND, "10.0.0.1");
 
     source.close();
+    await().atMost(BOUND).until(() -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.getName().equals("modelgate-source-dns-" + NAME)));
+
     dns.set(NAME, "10.0.0.2");
     long queries = dns.queries("A", NAME);
     await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2))
         .until(() -> reports.size() == 1 && dns.queries("A", NAME) == queries);
-    await().atMost(BOUND).until(() -> Thread.getAllStackTraces().keySet().stream()
-        .noneMatch(t -> t.getName().equals("modelgate-source-dns-" + NAME)));
   }
 
   @Test
@@ -279,6 +284,7 @@ class DnsReplicaSourceTest {
   private void awaitFresh(Duration atMost, String... addresses) {
     await()
         .atMost(atMost)
+        .pollInterval(POLL)
         .untilAsserted(
             () -> {
               assertThat(reports).isNotEmpty();
