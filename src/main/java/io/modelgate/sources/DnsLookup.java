@@ -38,7 +38,10 @@ import javax.naming.directory.InitialDirContext;
  * /etc/resolv.conf} is picked up); safe to call from one thread at a time.
  */
 final class DnsLookup {
-  /** A query waits 1 s, then 2 s on its one retry, per server: a dead server costs 3 s. */
+  /**
+   * Each server is given 1 s, then 2 s in a second round: when none answers, a query gives up
+   * after 3 s per server. A closed port (ICMP unreachable) fails at once.
+   */
   private static final String TIMEOUT_MS = "1000";
   private static final String RETRIES = "2";
   // JNDI formats A and AAAA data as address literals; checked so that no value can ever be
