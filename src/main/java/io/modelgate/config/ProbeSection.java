@@ -91,7 +91,7 @@ final class ProbeSection {
     return given.contains(key) ? "" : " (the default)";
   }
 
-  /** Milliseconds from 1 to one day; shared with every section's {@code ...Ms} keys. */
+  /** A {@code ...Ms} value: from 1 ms to one day, as every duration of the file. */
   static long positiveMillis(ConfigNode value) {
     long millis = value.integer("an integer (milliseconds)");
     if (millis <= 0) {

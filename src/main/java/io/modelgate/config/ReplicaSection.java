@@ -78,7 +78,6 @@ final class ReplicaSection {
     return host;
   }
 
-  /** A port number from 1 to 65535; shared with the sources that list ports. */
   static int port(ConfigNode value) {
     long port = value.integer(PORT);
     if (port < 1 || port > 65535) {
@@ -87,7 +86,6 @@ final class ReplicaSection {
     return (int) port;
   }
 
-  /** {@code grpc} or {@code rest}; shared with the sources. */
   static Protocol protocol(ConfigNode value) {
     return switch (value.string(PROTOCOL)) {
       case "grpc" -> Protocol.GRPC;
