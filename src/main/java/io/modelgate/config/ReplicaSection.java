@@ -78,7 +78,7 @@ final class ReplicaSection {
     return host;
   }
 
-  private static int port(ConfigNode value) {
+  static int port(ConfigNode value) {
     long port = value.integer(PORT);
     if (port < 1 || port > 65535) {
       throw value.error("expected " + PORT + ", got " + value.describe());
@@ -86,7 +86,7 @@ final class ReplicaSection {
     return (int) port;
   }
 
-  private static Protocol protocol(ConfigNode value) {
+  static Protocol protocol(ConfigNode value) {
     return switch (value.string(PROTOCOL)) {
       case "grpc" -> Protocol.GRPC;
       case "rest" -> Protocol.REST;

@@ -86,6 +86,35 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void dnsSourcesLoadWithTheirServersAndDefaults() {
+    ModelgateConfig config = ConfigLoader.parse("modelgate.yaml", fixture("dns-source.yaml"));
+
+    assertThat(config.replicas()).isEmpty();
+    assertThat(config.sources())
+        .containsExactly(
+            new DnsSourceConfig(
+                "tfs.ml.svc.cluster.local",
+                9500,
+                9501,
+                Protocol.REST,
+                Duration.ofMillis(2000),
+                List.of(
+                    new InetSocketAddress("10.96.0.10", 53),
+                    new InetSocketAddress("10.96.0.11", 5353),
+                    new InetSocketAddress("fd00::a", 5353),
+                    new InetSocketAddress("fd00::b", 53)),
+                Duration.ofMillis(30000)),
+            new DnsSourceConfig(
+                "tfs-canary.ml.svc.cluster.local.",
+                8500,
+                8501,
+                Protocol.GRPC,
+                Duration.ofMillis(5000),
+                List.of(),
+                Duration.ofMillis(10000)));
+  }
+
+  @Test
   void loadReadsTheFileAndNamesItAsGiven() {
     Path file = Path.of(FIXTURES + "invalid/negative-interval.yaml");
 
@@ -237,6 +266,38 @@ class ConfigLoaderTest {
 
   static Stream<Arguments> invalidFiles() {
     return Stream.of(
+        Arguments.of("dns-missing-name", "sources[0].dns.name: must be set"),
+        Arguments.of("dns-empty", "sources[0].dns: expected a map, got null"),
+        Arguments.of(
+            "dns-name-is-ip",
+            "sources[0].dns.name: expected a DNS name, got the IP address \"10.0.0.1\" (list a fixed"
+                + " address under replicas)"),
+        Arguments.of(
+            "dns-name-underscore",
+            "sources[0].dns.name: expected a DNS name or an IP address (a name is labels of letters,"
+                + " digits and '-' joined by '.'), got \"tfs_0.ml.svc.cluster.local\""),
+        Arguments.of("dns-refresh-zero", "sources[0].dns.refreshMs: must be > 0, got 0"),
+        Arguments.of(
+            "dns-refresh-above-one-day",
+            "sources[0].dns.refreshMs: must be <= 86400000 (one day), got 86400001"),
+        Arguments.of(
+            "dns-drain-with-unit", "sources[0].dns.drainMs: expected an integer (milliseconds), got \"10s\""),
+        Arguments.of("dns-bad-protocol", "sources[0].dns.protocol: expected one of: grpc, rest, got \"http\""),
+        Arguments.of(
+            "dns-port-out-of-range", "sources[0].dns.restPort: expected an integer from 1 to 65535, got 65536"),
+        Arguments.of(
+            "dns-server-by-name",
+            "sources[0].dns.servers[1]: expected an IP address, optionally with :port (an IPv6 address"
+                + " with a port in brackets: [fd00::a]:53), got \"kube-dns.kube-system\""),
+        Arguments.of(
+            "dns-server-port-zero",
+            "sources[0].dns.servers[0]: expected an IP address, optionally with :port (an IPv6 address"
+                + " with a port in brackets: [fd00::a]:53), got \"10.96.0.10:0\""),
+        Arguments.of("dns-servers-not-a-list", "sources[0].dns.servers: expected a list, got \"10.96.0.10\""),
+        Arguments.of(
+            "dns-unknown-key",
+            "sources[0].dns.refresh: unknown key (expected one of: name, grpcPort, restPort, protocol,"
+                + " refreshMs, servers, drainMs)"),
         Arguments.of("negative-interval", "probe.intervalMs: must be > 0, got -5"),
         Arguments.of("timeout-above-interval", "probe.timeoutMs: must be <= intervalMs (1000), got 2000"),
         Arguments.of(
