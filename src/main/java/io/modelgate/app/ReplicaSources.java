@@ -1,7 +1,9 @@
 package io.modelgate.app;
 
+import io.modelgate.config.DnsSourceConfig;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.SourceConfig;
+import io.modelgate.sources.DnsReplicaSource;
 import io.modelgate.sources.MergedSources;
 import io.modelgate.sources.ReplicaSource;
 import io.modelgate.sources.StaticReplicaSource;
@@ -60,6 +62,9 @@ final class ReplicaSources {
   }
 
   private ReplicaSource open(SourceConfig source) {
+    if (source instanceof DnsSourceConfig dns) {
+      return new DnsReplicaSource(dns, clock);
+    }
     throw new IllegalStateException("unsupported replica source: " + source);
   }
 }

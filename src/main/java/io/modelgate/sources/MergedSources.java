@@ -67,11 +67,18 @@ public final class MergedSources implements AutoCloseable {
     this.clock = clock;
   }
 
-  /** Starts every source; the listener hears each new merged set. */
+  /** Starts every source, then returns; the listener hears each new merged set. */
   public void start(Consumer<ReplicaSet> listener) {
     thread.execute(() -> this.listener = listener);
     thread.schedule(this::releaseFirst, firstReportTimeout.toNanos(), TimeUnit.NANOSECONDS);
-    thread.execute(() -> entries.forEach(this::startSource));
+    try {
+      // Started on the sources' thread, which owns the entries; returns once all have started.
+      thread.submit(() -> entries.forEach(this::startSource)).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("a replica source failed to start", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void startSource(Entry entry) {
