@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ModelConfig;
+import io.modelgate.routing.ProcessingModes;
 import io.modelgate.view.HealthViewSource;
 import java.util.List;
 import java.util.Optional;
@@ -93,6 +94,6 @@ public final class ExternalProcessorService
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
-    return new RequestExchange(responses, views, policy, reader, counters, passive, ObserverAuth.trusted());
+    return new RequestExchange(responses, views, policy, reader, counters, passive, ObserverInterceptor.trusted());
   }
 }

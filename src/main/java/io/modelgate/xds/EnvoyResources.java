@@ -44,7 +44,10 @@ import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
-import io.modelgate.xds.ClusterNames.Upstream;
+import io.modelgate.routing.ClusterNames;
+import io.modelgate.routing.ClusterNames.Upstream;
+import io.modelgate.routing.RoutingHeaders;
+import io.modelgate.routing.ServableNotFound;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -83,11 +86,6 @@ import java.util.regex.Pattern;
 public final class EnvoyResources {
   public static final String LISTENER_NAME = "modelgate";
   public static final String ROUTE_CONFIG_NAME = "modelgate";
-  /** Request headers that pick a model (and version) for gRPC calls. */
-  public static final String MODEL_HEADER = "x-model-name";
-
-  public static final String VERSION_HEADER = "x-model-version";
-
   /**
    * A REST path's start. Route regexes stay small: Envoy refuses RE2 programs over size 100, so
    * paths are matched in the documented lower case only (as the gateway filter reads them).
@@ -385,7 +383,7 @@ public final class EnvoyResources {
             servable);
         host.addRoutes(
             grpcRoute(
-                grpcMatch(name).addHeaders(exactHeader(VERSION_HEADER, String.valueOf(version))),
+                grpcMatch(name).addHeaders(exactHeader(RoutingHeaders.VERSION, String.valueOf(version))),
                 ClusterNames.version(name, version, Upstream.GRPC),
                 servable));
       }
@@ -408,7 +406,7 @@ public final class EnvoyResources {
       }
       host.addRoutes(
           grpcDirect(
-              grpcMatch(name).addHeaders(HeaderMatcher.newBuilder().setName(VERSION_HEADER).setPresentMatch(true)),
+              grpcMatch(name).addHeaders(HeaderMatcher.newBuilder().setName(RoutingHeaders.VERSION).setPresentMatch(true)),
               14,
               versionNotLoaded));
       OptionalLong pinned = model.wantedVersion();
@@ -519,7 +517,7 @@ public final class EnvoyResources {
   }
 
   private static RouteMatch.Builder grpcMatch(String model) {
-    return grpcMethods().addHeaders(exactHeader(MODEL_HEADER, model));
+    return grpcMethods().addHeaders(exactHeader(RoutingHeaders.MODEL, model));
   }
 
   private Route restRoute(RouteMatch.Builder match, String cluster, String servable) {
@@ -532,7 +530,7 @@ public final class EnvoyResources {
                 .setRetryPolicy(
                     retryPolicy("reset,connect-failure,refused-stream,retriable-status-codes")
                         // TF Serving's "Servable not found": the model left that replica.
-                        .addRetriableStatusCodes(404)))
+                        .addRetriableStatusCodes(ServableNotFound.HTTP_STATUS)))
         .build();
   }
 
@@ -546,7 +544,8 @@ public final class EnvoyResources {
                 .setRetryPolicy(
                     retryPolicy("reset,connect-failure,refused-stream,retriable-headers")
                         // NOT_FOUND, trailers-only, so the status is in the response headers.
-                        .addRetriableHeaders(exactHeader("grpc-status", "5"))))
+                        .addRetriableHeaders(
+                            exactHeader("grpc-status", Integer.toString(ServableNotFound.GRPC_STATUS)))))
         .build();
   }
 

@@ -22,6 +22,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.modelgate.config.ModelConfig;
+import io.modelgate.routing.ProcessingModes;
 import io.modelgate.view.ReplicaState;
 import io.modelgate.tfserving.api.PredictRequest;
 import io.modelgate.tfserving.api.PredictionServiceGrpc;

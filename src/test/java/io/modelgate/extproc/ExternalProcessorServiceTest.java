@@ -27,6 +27,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ModelConfig;
+import io.modelgate.routing.ProcessingModes;
 import io.modelgate.view.ReplicaState;
 import io.modelgate.tfserving.api.PredictRequest;
 import java.net.InetSocketAddress;

@@ -26,6 +26,7 @@ import io.modelgate.config.ModelConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.probing.OutOfBandProbes;
+import io.modelgate.routing.ObserverAuth;
 import io.modelgate.view.ReplicaState;
 import java.net.InetSocketAddress;
 import java.time.Duration;
