@@ -59,7 +59,7 @@ final class GatewayFilters {
         ExternalProcessor.newBuilder()
             .setGrpcService(grpcService())
             .setFailureModeAllow(config.failureModeAllow())
-            .setMessageTimeout(EnvoyResources.durationOf(config.messageTimeout()))
+            .setMessageTimeout(EnvoyValues.durationOf(config.messageTimeout()))
             .setAllowModeOverride(true)
             .setProcessingMode(ProcessingModes.FILTER)
             .setStatPrefix("modelgate_gateway")
@@ -85,7 +85,7 @@ final class GatewayFilters {
             .addAllRequestAttributes(ObserverAttributes.ALL)
             // A try that times out ends its observer stream this long after the per-try
             // timeout; Envoy's default, 5 s, would make the signal too late to matter.
-            .setDeferredCloseTimeout(EnvoyResources.durationOf(OBSERVER_CLOSE_DELAY))
+            .setDeferredCloseTimeout(EnvoyValues.durationOf(OBSERVER_CLOSE_DELAY))
             .setStatPrefix("modelgate_passive")
             .build();
     return List.of(
@@ -129,7 +129,7 @@ final class GatewayFilters {
                                 .setEndpoint(
                                     Endpoint.newBuilder()
                                         .setAddress(
-                                            EnvoyResources.socketAddress(
+                                            EnvoyValues.socketAddress(
                                                 service.getHostString(), service.getPort()))))))
         .build();
   }

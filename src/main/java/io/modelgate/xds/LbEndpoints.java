@@ -78,7 +78,7 @@ final class LbEndpoints {
           LbEndpoint.newBuilder()
               .setEndpoint(
                   Endpoint.newBuilder()
-                      .setAddress(EnvoyResources.socketAddress(replica.address(), port))
+                      .setAddress(EnvoyValues.socketAddress(replica.address(), port))
                       .setHostname(replica.id()))
               .setHealthStatus(health)
               .build();
