@@ -1,12 +1,14 @@
 package io.modelgate.app;
 
-import io.modelgate.config.ConfigLoader;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code modelgate control-plane --config modelgate.yaml}: probe every replica, serve health. */
+/**
+ * {@code modelgate control-plane --config modelgate.yaml}: probe every replica, serve health and
+ * xDS; the file is reloaded when it changes or on SIGHUP.
+ */
 @Command(
     name = "control-plane",
     description = "Probe every configured TF Serving replica and serve model readiness.",
@@ -18,6 +20,6 @@ public final class ControlPlaneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return ModelgateServer.runUntilShutdown(() -> ConfigLoader.load(config), ModelgateServer.Mode.CONTROL_PLANE);
+    return ModelgateServer.runUntilShutdown(config, ModelgateServer.Mode.CONTROL_PLANE);
   }
 }

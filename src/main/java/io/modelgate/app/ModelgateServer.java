@@ -107,7 +107,7 @@ public final class ModelgateServer implements AutoCloseable {
               : Optional.empty();
       ExternalProcessorService service =
           new ExternalProcessorService(
-              pipeline.view(), config.models(), settings.maxRequestBytes(), passive);
+              pipeline.view(), settings.maxRequestBytes(), passive);
       service.warmUp();
       ExtProcServer server =
           bind(

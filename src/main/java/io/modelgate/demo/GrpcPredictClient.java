@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.modelgate.routing.RoutingHeaders;
 import io.modelgate.simulator.TfServingWire;
 import io.modelgate.tfserving.api.ModelSpec;
 import io.modelgate.tfserving.api.PredictRequest;
@@ -14,7 +15,6 @@ import io.modelgate.tfserving.api.PredictionServiceGrpc;
 import io.modelgate.tfserving.framework.DataType;
 import io.modelgate.tfserving.framework.TensorProto;
 import io.modelgate.tfserving.framework.TensorShapeProto;
-import io.modelgate.xds.EnvoyResources;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -47,7 +47,7 @@ public final class GrpcPredictClient implements PredictClient {
     PredictionServiceGrpc.PredictionServiceStub plain = PredictionServiceGrpc.newStub(channel);
     if (routingHeader) {
       Metadata headers = new Metadata();
-      headers.put(Metadata.Key.of(EnvoyResources.MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER), model);
+      headers.put(Metadata.Key.of(RoutingHeaders.MODEL, Metadata.ASCII_STRING_MARSHALLER), model);
       plain = plain.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
     this.stub = plain;

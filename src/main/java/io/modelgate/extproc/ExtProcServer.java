@@ -37,7 +37,7 @@ public final class ExtProcServer implements AutoCloseable {
     Server server =
         policy
             .newBuilder(address)
-            .addService(policy.guard(ServerInterceptors.intercept(service, ObserverAuth.interceptor())))
+            .addService(policy.guard(ServerInterceptors.intercept(service, ObserverInterceptor.create())))
             .build();
     try {
       server.start();

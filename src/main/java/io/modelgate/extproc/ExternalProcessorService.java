@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ModelConfig;
+import io.modelgate.routing.ProcessingModes;
 import io.modelgate.view.HealthViewSource;
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +15,7 @@ import java.util.Optional;
  * modelgate's Envoy ext_proc gateway filter: it finds the TF Serving model each request asks
  * for, answers at once when no replica can serve it, and otherwise sets {@code x-model-name}
  * (and {@code x-model-version}) so Envoy routes the request to that model's cluster. Decisions
- * use the current {@link io.modelgate.view.HealthView} and the configured models; TF Serving is
+ * use the current {@link io.modelgate.view.HealthView} and the models it carries; TF Serving is
  * never called on the request path. The processing modes Envoy must be configured with are in
  * {@link ProcessingModes}.
  *
@@ -43,18 +44,15 @@ public final class ExternalProcessorService
    *     them
    */
   public ExternalProcessorService(
-      HealthViewSource views,
-      List<ModelConfig> models,
-      int maxRequestBytes,
-      Optional<PassiveDetector> passive) {
+      HealthViewSource views, int maxRequestBytes, Optional<PassiveDetector> passive) {
     this.views = views;
-    this.policy = new RoutingPolicy(models);
+    this.policy = new RoutingPolicy();
     this.reader = new RequestReader(maxRequestBytes);
     this.passive = passive;
   }
 
-  public ExternalProcessorService(HealthViewSource views, List<ModelConfig> models) {
-    this(views, models, ExtProcConfig.DEFAULT_MAX_REQUEST_BYTES, Optional.empty());
+  public ExternalProcessorService(HealthViewSource views) {
+    this(views, ExtProcConfig.DEFAULT_MAX_REQUEST_BYTES, Optional.empty());
   }
 
   public ExtProcCounters counters() {
@@ -79,7 +77,8 @@ public final class ExternalProcessorService
           public void onCompleted() {}
         };
     ExtProcCounters offRecord = new ExtProcCounters();
-    String model = policy.anyModel();
+    List<ModelConfig> catalog = views.current().catalog();
+    String model = catalog.isEmpty() ? "warm-up" : catalog.get(0).name();
     for (int i = 0; i < WARM_UP_ROUNDS; i++) {
       RequestExchange rest = new RequestExchange(discard, views, policy, reader, offRecord, Optional.empty(), false);
       rest.onNext(WarmUpRequests.restHeaders(model));
@@ -93,6 +92,6 @@ public final class ExternalProcessorService
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
-    return new RequestExchange(responses, views, policy, reader, counters, passive, ObserverAuth.trusted());
+    return new RequestExchange(responses, views, policy, reader, counters, passive, ObserverInterceptor.trusted());
   }
 }

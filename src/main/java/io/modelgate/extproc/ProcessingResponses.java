@@ -16,6 +16,8 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
+import io.modelgate.routing.ProcessingModes;
+import io.modelgate.routing.RoutingHeaders;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -25,8 +27,8 @@ import java.util.Map;
  * Builds the ext_proc answers for the gateway's decisions. Stateless and thread-safe.
  *
  * <p>A routed request gets a header mutation that first removes any client-sent {@value
- * #MODEL_HEADER} and {@value #VERSION_HEADER} and then sets ours, with {@code clear_route_cache}
- * on the same response (Envoy honours it only alongside a header mutation).
+ * RoutingHeaders#MODEL} and {@value RoutingHeaders#VERSION} and then sets ours, with {@code
+ * clear_route_cache} on the same response (Envoy honours it only alongside a header mutation).
  *
  * <p>A rejected REST request gets its HTTP status with {@code {"error": "..."}} as JSON. A rejected
  * gRPC request gets a trailers-only response: HTTP 200, {@code content-type: application/grpc},
@@ -36,8 +38,6 @@ import java.util.Map;
  * explicitly, with the values Envoy would give them, so the answer does not depend on that.
  */
 final class ProcessingResponses {
-  static final String MODEL_HEADER = "x-model-name";
-  static final String VERSION_HEADER = "x-model-version";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ProcessingResponses() {}
@@ -51,7 +51,7 @@ final class ProcessingResponses {
     CommonResponse common =
         CommonResponse.newBuilder()
             .setHeaderMutation(
-                HeaderMutation.newBuilder().addRemoveHeaders(MODEL_HEADER).addRemoveHeaders(VERSION_HEADER))
+                HeaderMutation.newBuilder().addRemoveHeaders(RoutingHeaders.MODEL).addRemoveHeaders(RoutingHeaders.VERSION))
             .setClearRouteCache(true)
             .build();
     return ProcessingResponse.newBuilder()
@@ -89,12 +89,12 @@ final class ProcessingResponses {
   private static ProcessingResponse routed(Decision.Route route, boolean onBody) {
     HeaderMutation.Builder mutation =
         HeaderMutation.newBuilder()
-            .addRemoveHeaders(MODEL_HEADER)
-            .addRemoveHeaders(VERSION_HEADER)
-            .addSetHeaders(header(MODEL_HEADER, route.model()));
+            .addRemoveHeaders(RoutingHeaders.MODEL)
+            .addRemoveHeaders(RoutingHeaders.VERSION)
+            .addSetHeaders(header(RoutingHeaders.MODEL, route.model()));
     route
         .version()
-        .ifPresent(v -> mutation.addSetHeaders(header(VERSION_HEADER, Long.toString(v))));
+        .ifPresent(v -> mutation.addSetHeaders(header(RoutingHeaders.VERSION, Long.toString(v))));
     CommonResponse common =
         CommonResponse.newBuilder().setHeaderMutation(mutation).setClearRouteCache(true).build();
     ProcessingResponse.Builder response = ProcessingResponse.newBuilder();

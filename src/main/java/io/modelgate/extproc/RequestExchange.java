@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * headers, or an end without them, go to the {@link PassiveDetector}.
  *
  * <p>Observer messages count only on streams that carry the observer token ({@link
- * ObserverAuth}); anyone else's message that claims observability mode is ignored and counted.
+ * ObserverInterceptor}); anyone else's message that claims observability mode is ignored and counted.
  *
  * <p>grpc-java delivers one stream's messages one at a time, so the state here needs no lock.
  * Handling never throws: an unexpected failure is logged, counted, and answered as a

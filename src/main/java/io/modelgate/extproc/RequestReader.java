@@ -1,6 +1,7 @@
 package io.modelgate.extproc;
 
 import com.google.protobuf.ByteString;
+import io.modelgate.routing.RoutingHeaders;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -84,18 +85,18 @@ final class RequestReader {
   /** {@code found}, unless the client's routing headers name another model or version. */
   private static Extraction agreeingWithClientHeaders(Extraction.Found found, Map<String, String> headers) {
     ModelRequest body = found.request();
-    String model = headers.get(ProcessingResponses.MODEL_HEADER);
+    String model = headers.get(RoutingHeaders.MODEL);
     if (model != null && !model.equals(body.model())) {
       return Extraction.Refused.malformed(
           ApiProtocol.GRPC,
-          ProcessingResponses.MODEL_HEADER
+          RoutingHeaders.MODEL
               + " '"
               + Bounded.of(model)
               + "' disagrees with the request's model_spec.name '"
               + Bounded.of(body.model())
               + "'");
     }
-    String version = headers.get(ProcessingResponses.VERSION_HEADER);
+    String version = headers.get(RoutingHeaders.VERSION);
     if (version != null
         && !(body.version().isPresent() && version.equals(Long.toString(body.version().getAsLong())))) {
       String asked =
@@ -104,7 +105,7 @@ final class RequestReader {
               : body.label().map(l -> "label '" + Bounded.of(l) + "'").orElse("no version");
       return Extraction.Refused.malformed(
           ApiProtocol.GRPC,
-          ProcessingResponses.VERSION_HEADER
+          RoutingHeaders.VERSION
               + " '"
               + Bounded.of(version)
               + "' disagrees with the request's model_spec, which asks for "

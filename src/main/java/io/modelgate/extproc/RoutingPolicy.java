@@ -6,15 +6,15 @@ import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.stream.Collectors;
 
 /**
- * Decides what happens to a request for a model given the configured models and one health view:
- * the rules of the gateway filter, with no I/O. Immutable and thread-safe.
+ * Decides what happens to a request for a model given one health view (its catalog says which
+ * models are configured, with their labels, so a reload is followed with the view): the rules of
+ * the gateway filter, with no I/O. Stateless and thread-safe.
  *
  * <ul>
  *   <li>A model that is not configured is rejected NOT_FOUND, naming the configured ones.
@@ -29,21 +29,13 @@ import java.util.stream.Collectors;
  * </ul>
  */
 public final class RoutingPolicy {
-  private final Map<String, ModelConfig> models = new LinkedHashMap<>();
-
-  public RoutingPolicy(List<ModelConfig> models) {
-    for (ModelConfig model : models) {
-      this.models.put(model.name(), model);
-    }
-  }
-
-  /** The first configured model (a configuration always has one). */
-  String anyModel() {
-    return models.keySet().iterator().next();
-  }
-
   public Decision decide(ModelRequest request, HealthView view) {
-    ModelConfig config = models.get(request.model());
+    ModelConfig config = null;
+    for (ModelConfig model : view.catalog()) {
+      if (model.name().equals(request.model())) {
+        config = model;
+      }
+    }
     if (config == null) {
       return new Decision.Reject(
           DecisionKind.UNKNOWN_MODEL,
@@ -51,7 +43,7 @@ public final class RoutingPolicy {
           "model '"
               + Bounded.of(request.model())
               + "' is not served here (known: "
-              + String.join(", ", models.keySet())
+              + String.join(", ", view.models().keySet())
               + ")");
     }
     OptionalLong wanted = request.version();

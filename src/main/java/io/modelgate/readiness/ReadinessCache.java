@@ -13,7 +13,6 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.probing.ProbeKey;
 import io.modelgate.probing.ProbeOutcome;
 import io.modelgate.probing.ProbeResultSink;
-import io.modelgate.sources.Replica;
 import io.modelgate.sources.ReplicaSet;
 import io.modelgate.view.ReplicaHealth;
 import java.time.Clock;

@@ -10,16 +10,14 @@ import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.envoyproxy.envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.modelgate.config.ExtProcConfig;
-import io.modelgate.extproc.ObserverAuth;
-import io.modelgate.extproc.PassiveObservation;
-import io.modelgate.extproc.ProcessingModes;
+import io.modelgate.routing.ClusterNames;
+import io.modelgate.routing.ObserverAttributes;
+import io.modelgate.routing.ObserverAuth;
+import io.modelgate.routing.ProcessingModes;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -36,22 +34,7 @@ import java.util.List;
  * as gRPC initial metadata, so no one else can pose as it. Stateless.
  */
 final class GatewayFilters {
-  static final String EXTPROC_CLUSTER = "modelgate/extproc";
   private static final String EXT_PROC = "envoy.filters.http.ext_proc";
-
-  /**
-   * The passive observer sends each try's request and response headers, without waiting for an
-   * answer: a try with request headers and no response headers is one Envoy gave up on.
-   */
-  private static final ProcessingMode OBSERVE_HEADERS =
-      ProcessingMode.newBuilder()
-          .setRequestHeaderMode(HeaderSendMode.SEND)
-          .setResponseHeaderMode(HeaderSendMode.SEND)
-          .setRequestBodyMode(BodySendMode.NONE)
-          .setResponseBodyMode(BodySendMode.NONE)
-          .setRequestTrailerMode(HeaderSendMode.SKIP)
-          .setResponseTrailerMode(HeaderSendMode.SKIP)
-          .build();
 
   /**
    * Long enough for the last message of a finished try to be sent before its stream closes (at
@@ -76,7 +59,7 @@ final class GatewayFilters {
         ExternalProcessor.newBuilder()
             .setGrpcService(grpcService())
             .setFailureModeAllow(config.failureModeAllow())
-            .setMessageTimeout(EnvoyResources.durationOf(config.messageTimeout()))
+            .setMessageTimeout(EnvoyValues.durationOf(config.messageTimeout()))
             .setAllowModeOverride(true)
             .setProcessingMode(ProcessingModes.FILTER)
             .setStatPrefix("modelgate_gateway")
@@ -98,11 +81,11 @@ final class GatewayFilters {
                         HeaderValue.newBuilder().setKey(ObserverAuth.HEADER).setValue(ObserverAuth.token())))
             .setFailureModeAllow(true)
             .setObservabilityMode(true)
-            .setProcessingMode(OBSERVE_HEADERS)
-            .addAllRequestAttributes(PassiveObservation.ATTRIBUTES)
+            .setProcessingMode(ProcessingModes.OBSERVER)
+            .addAllRequestAttributes(ObserverAttributes.ALL)
             // A try that times out ends its observer stream this long after the per-try
             // timeout; Envoy's default, 5 s, would make the signal too late to matter.
-            .setDeferredCloseTimeout(EnvoyResources.durationOf(OBSERVER_CLOSE_DELAY))
+            .setDeferredCloseTimeout(EnvoyValues.durationOf(OBSERVER_CLOSE_DELAY))
             .setStatPrefix("modelgate_passive")
             .build();
     return List.of(
@@ -125,7 +108,7 @@ final class GatewayFilters {
   /** HTTP/2 to modelgate; STRICT_DNS, so a name as in Compose works as well as an IP. */
   Cluster serviceCluster(com.google.protobuf.Duration connectTimeout) {
     return Cluster.newBuilder()
-        .setName(EXTPROC_CLUSTER)
+        .setName(ClusterNames.EXTPROC)
         .setType(Cluster.DiscoveryType.STRICT_DNS)
         .setConnectTimeout(connectTimeout)
         .putTypedExtensionProtocolOptions(
@@ -138,7 +121,7 @@ final class GatewayFilters {
                     .build()))
         .setLoadAssignment(
             ClusterLoadAssignment.newBuilder()
-                .setClusterName(EXTPROC_CLUSTER)
+                .setClusterName(ClusterNames.EXTPROC)
                 .addEndpoints(
                     LocalityLbEndpoints.newBuilder()
                         .addLbEndpoints(
@@ -146,14 +129,14 @@ final class GatewayFilters {
                                 .setEndpoint(
                                     Endpoint.newBuilder()
                                         .setAddress(
-                                            EnvoyResources.socketAddress(
+                                            EnvoyValues.socketAddress(
                                                 service.getHostString(), service.getPort()))))))
         .build();
   }
 
   private GrpcService grpcService() {
     return GrpcService.newBuilder()
-        .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(EXTPROC_CLUSTER))
+        .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(ClusterNames.EXTPROC))
         .build();
   }
 }

@@ -6,7 +6,7 @@ import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.modelgate.sources.Replica;
-import io.modelgate.xds.ClusterNames.Upstream;
+import io.modelgate.routing.ClusterNames.Upstream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,7 +78,7 @@ final class LbEndpoints {
           LbEndpoint.newBuilder()
               .setEndpoint(
                   Endpoint.newBuilder()
-                      .setAddress(EnvoyResources.socketAddress(replica.address(), port))
+                      .setAddress(EnvoyValues.socketAddress(replica.address(), port))
                       .setHostname(replica.id()))
               .setHealthStatus(health)
               .build();

@@ -142,6 +142,7 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
       snapshot(
           resources.uniformView(
               WARM_UP_STATES.get(warmUpBuilds++ % WARM_UP_STATES.size()),
+              like.catalog(),
               List.copyOf(like.replicas().values())),
           throwaway);
     } catch (SnapshotConsistencyException e) {

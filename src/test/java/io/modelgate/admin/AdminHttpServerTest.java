@@ -229,14 +229,20 @@ class AdminHttpServerTest {
       RawHttp.connect(server.port()); // idle: sends nothing
     }
 
+    // The first answer also pays for loading the answering path; it is not what is measured.
+    assertThat(body(RawHttp.get(server.port(), "/healthz"))).isEqualTo("{\"route\":\"alive\"}\n");
+    List<Long> took = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       long start = System.nanoTime();
       String answer = RawHttp.get(server.port(), "/healthz");
-      long millis = (System.nanoTime() - start) / 1_000_000;
+      took.add((System.nanoTime() - start) / 1_000_000);
 
       assertThat(body(answer)).isEqualTo("{\"route\":\"alive\"}\n");
-      assertThat(millis).as("probe %d took %d ms", i, millis).isLessThan(100);
     }
+    // Stalled behind the slow clients, a probe would wait for their request timeout (seconds):
+    // none may come near it, and all but one answer within 100 ms even on a busy host.
+    assertThat(took).as("probe times, ms").allSatisfy(ms -> assertThat(ms).isLessThan(1000));
+    assertThat(took.stream().filter(ms -> ms >= 100)).as("probes over 100 ms: %s", took).hasSizeLessThanOrEqualTo(1);
     assertThat(server.connectionsClosedForBound()).isGreaterThanOrEqualTo(200 - 128);
   }
 

@@ -10,10 +10,12 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.modelgate.config.ConfigLoader;
 import io.modelgate.config.ModelgateConfig;
+import io.modelgate.envoy.EnvoyProcess;
 import io.modelgate.grpcserver.LogCapture;
 import io.modelgate.simulator.SimulatedReplica;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.simulator.SimulatorOptions;
+import io.modelgate.xds.InferenceClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +39,10 @@ class ConfigReloadTest {
   private ModelgateServer server;
   private ConfigReloader reloader;
   private ManagedChannel channel;
+  private int xdsPort;
+  private int listenerPort;
+  private EnvoyProcess envoy;
+  private InferenceClient client;
 
   @BeforeEach
   void start() throws Exception {
@@ -45,6 +51,8 @@ class ConfigReloadTest {
       replica.loadModel("resnet", 1);
       replica.loadModel("bert", 1);
     }
+    xdsPort = EnvoyProcess.freePort();
+    listenerPort = EnvoyProcess.freePort();
     file = dir.resolve("modelgate.yaml");
     write(List.of("resnet"), List.of("r0"));
     ModelgateConfig config = ConfigLoader.load(file);
@@ -52,10 +60,16 @@ class ConfigReloadTest {
     reloader = new ConfigReloader(file, config, server::reconfigure);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
     await().atMost(WAIT).until(() -> check("resnet") == ServingStatus.SERVING);
+    envoy = EnvoyProcess.startWithAds(xdsPort);
+    await().atMost(Duration.ofSeconds(20)).until(envoy::ready);
+    client = new InferenceClient(listenerPort);
   }
 
   @AfterEach
   void stop() throws Exception {
+    if (envoy != null) {
+      envoy.close();
+    }
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     reloader.close();
     server.close();
@@ -63,7 +77,8 @@ class ConfigReloadTest {
   }
 
   @Test
-  void aModelAddedToTheFileIsProbedAndServedWithoutARestart() throws Exception {
+  void aModelAddedToTheFileGetsItsHealthServiceClustersAndRoutesWithoutARestart() throws Exception {
+    assertThat(client.restPredict("bert").httpStatus()).as("before the reload").isEqualTo(404);
     write(List.of("resnet", "bert"), List.of("r0"));
 
     reloader.reloadNow();
@@ -71,6 +86,11 @@ class ConfigReloadTest {
     await().atMost(WAIT).until(() -> check("bert") == ServingStatus.SERVING);
     assertThat(server.view().current().models().keySet()).containsExactly("resnet", "bert");
     assertThat(server.view().current().complete()).isTrue();
+    await().atMost(WAIT).untilAsserted(() -> {
+      assertThat(client.restPredict("bert").ok()).isTrue();
+      assertThat(client.grpcPredict("bert").ok()).isTrue();
+    });
+    assertThat(client.restPredict("resnet").ok()).isTrue();
   }
 
   @Test
@@ -84,6 +104,12 @@ class ConfigReloadTest {
 
     await().atMost(WAIT).until(() -> !server.view().current().models().containsKey("resnet"));
     await().atMost(WAIT).until(() -> !server.health().statuses().containsKey("resnet"));
+    await().atMost(WAIT).untilAsserted(() -> {
+      InferenceClient.Answer answer = client.restPredict("resnet");
+      assertThat(answer.httpStatus()).isEqualTo(404);
+      assertThat(answer.body()).contains("modelgate serves no such model");
+    });
+    assertThat(client.restPredict("bert").ok()).isTrue();
   }
 
   @Test
@@ -145,7 +171,8 @@ class ConfigReloadTest {
     models.forEach(model -> yaml.append("  - name: ").append(model).append("\n"));
     yaml.append("probe:\n  intervalMs: 100\n  timeoutMs: 100\n  stalenessMs: 1000\n")
         .append("listen:\n  grpc: 127.0.0.1:0\n  http: 127.0.0.1:0\n")
-        .append("xds:\n  listen: 127.0.0.1:0\n")
+        .append("xds:\n  listen: 127.0.0.1:").append(xdsPort).append("\n")
+        .append("  envoyListener: 127.0.0.1:").append(listenerPort).append("\n")
         .append("extproc:\n  enabled: false\n");
     Files.writeString(file, yaml);
   }

@@ -21,7 +21,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
-import io.modelgate.config.ModelConfig;
+import io.modelgate.routing.ProcessingModes;
 import io.modelgate.view.ReplicaState;
 import io.modelgate.tfserving.api.PredictRequest;
 import io.modelgate.tfserving.api.PredictionServiceGrpc;
@@ -38,7 +38,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,7 +67,7 @@ class ExtProcEnvoyTest {
     server =
         ExtProcServer.start(
             new InetSocketAddress("127.0.0.1", 0),
-            new ExternalProcessorService(views, List.of(ModelConfig.any("resnet"), ModelConfig.any("bert"))));
+            new ExternalProcessorService(views));
     gatewayPort = freePort();
     adminPort = freePort();
     String bootstrap;
@@ -166,7 +165,7 @@ class ExtProcEnvoyTest {
       assertThat(sawBody).isTrue();
     } finally {
       removing.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      server = ExtProcServer.start(new InetSocketAddress("127.0.0.1", 0), new ExternalProcessorService(views, List.of()));
+      server = ExtProcServer.start(new InetSocketAddress("127.0.0.1", 0), new ExternalProcessorService(views));
     }
   }
 

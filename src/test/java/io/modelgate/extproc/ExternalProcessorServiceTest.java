@@ -27,6 +27,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.modelgate.config.ModelConfig;
+import io.modelgate.routing.ProcessingModes;
 import io.modelgate.view.ReplicaState;
 import io.modelgate.tfserving.api.PredictRequest;
 import java.net.InetSocketAddress;
@@ -58,14 +59,15 @@ class ExternalProcessorServiceTest {
               model(
                   "bert",
                   replica("r0", ReplicaState.LOADING, "version 4 LOADING"),
-                  replica("r1", ReplicaState.LOADING, "version 4 START"))));
+                  replica("r1", ReplicaState.LOADING, "version 4 START"))),
+          List.of(RESNET, ModelConfig.any("bert")));
   private ExternalProcessorService service;
   private ExtProcServer server;
   private ManagedChannel channel;
 
   @BeforeEach
   void start() {
-    service = new ExternalProcessorService(views, List.of(RESNET, ModelConfig.any("bert")));
+    service = new ExternalProcessorService(views);
     server = ExtProcServer.start(new InetSocketAddress("127.0.0.1", 0), service);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
   }

@@ -22,10 +22,10 @@ import io.grpc.stub.MetadataUtils;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.modelgate.config.ModelConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.probing.OutOfBandProbes;
+import io.modelgate.routing.ObserverAuth;
 import io.modelgate.view.ReplicaState;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -95,7 +95,7 @@ class PassiveDetectorTest {
           }
         };
     detector = new PassiveDetector(views, probes, minGap);
-    service = new ExternalProcessorService(views, List.of(ModelConfig.any("resnet")), 1024, Optional.of(detector));
+    service = new ExternalProcessorService(views, 1024, Optional.of(detector));
     server = ExtProcServer.start(new InetSocketAddress("127.0.0.1", 0), service);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
   }

@@ -1,5 +1,6 @@
 package io.modelgate.extproc;
 
+import io.modelgate.view.HealthViews;
 import static io.modelgate.extproc.Views.complete;
 import static io.modelgate.extproc.Views.model;
 import static io.modelgate.extproc.Views.replica;
@@ -17,8 +18,8 @@ import org.junit.jupiter.api.Test;
 class RoutingPolicyTest {
   private static final ModelConfig RESNET =
       new ModelConfig("resnet", OptionalLong.empty(), Optional.empty(), Map.of("stable", 1L, "canary", 2L));
-  private final RoutingPolicy policy =
-      new RoutingPolicy(List.of(RESNET, ModelConfig.any("bert")));
+  private static final List<ModelConfig> CATALOG = List.of(RESNET, ModelConfig.any("bert"));
+  private final RoutingPolicy policy = new RoutingPolicy();
 
   private static final HealthView READY_V1 =
       complete(
@@ -30,7 +31,7 @@ class RoutingPolicyTest {
 
   @Test
   void unknownModelIsNotFoundNamingTheKnownOnes() {
-    Decision decision = policy.decide(ModelRequest.latest("gpt", ApiProtocol.REST), READY_V1);
+    Decision decision = decide(ModelRequest.latest("gpt", ApiProtocol.REST), READY_V1);
     assertThat(decision)
         .isEqualTo(
             new Decision.Reject(
@@ -44,16 +45,16 @@ class RoutingPolicyTest {
 
   @Test
   void readyModelIsRoutedWithoutVersionWhenNoneWasAsked() {
-    assertThat(policy.decide(ModelRequest.latest("resnet", ApiProtocol.GRPC), READY_V1))
+    assertThat(decide(ModelRequest.latest("resnet", ApiProtocol.GRPC), READY_V1))
         .isEqualTo(new Decision.Route("resnet", OptionalLong.empty()));
   }
 
   @Test
   void versionIsRoutedOnlyWhereAReadyReplicaHasItAvailable() {
-    assertThat(policy.decide(ModelRequest.version("resnet", 1, ApiProtocol.GRPC), READY_V1))
+    assertThat(decide(ModelRequest.version("resnet", 1, ApiProtocol.GRPC), READY_V1))
         .isEqualTo(new Decision.Route("resnet", OptionalLong.of(1)));
     Decision.Reject reject =
-        (Decision.Reject) policy.decide(ModelRequest.version("resnet", 2, ApiProtocol.GRPC), READY_V1);
+        (Decision.Reject) decide(ModelRequest.version("resnet", 2, ApiProtocol.GRPC), READY_V1);
     assertThat(reject.kind()).isEqualTo(DecisionKind.NOT_LOADED);
     assertThat(reject.message())
         .isEqualTo(
@@ -65,10 +66,10 @@ class RoutingPolicyTest {
 
   @Test
   void labelResolvesThroughTheModelsLabels() {
-    assertThat(policy.decide(ModelRequest.label("resnet", "stable", ApiProtocol.REST), READY_V1))
+    assertThat(decide(ModelRequest.label("resnet", "stable", ApiProtocol.REST), READY_V1))
         .isEqualTo(new Decision.Route("resnet", OptionalLong.of(1)));
     Decision.Reject canary =
-        (Decision.Reject) policy.decide(ModelRequest.label("resnet", "canary", ApiProtocol.REST), READY_V1);
+        (Decision.Reject) decide(ModelRequest.label("resnet", "canary", ApiProtocol.REST), READY_V1);
     assertThat(canary.message())
         .startsWith("model 'resnet' label 'canary' (version 2) is not loaded on any replica");
   }
@@ -76,13 +77,13 @@ class RoutingPolicyTest {
   @Test
   void unknownLabelIsInvalidArgumentNamingTheKnownOnes() {
     Decision.Reject reject =
-        (Decision.Reject) policy.decide(ModelRequest.label("resnet", "beta", ApiProtocol.GRPC), READY_V1);
+        (Decision.Reject) decide(ModelRequest.label("resnet", "beta", ApiProtocol.GRPC), READY_V1);
     assertThat(reject.kind()).isEqualTo(DecisionKind.UNKNOWN_LABEL);
     assertThat(reject.grpcStatus()).isEqualTo(3);
     assertThat(reject.message())
         .isEqualTo("model 'resnet' has no version label 'beta' (known: canary, stable)");
     Decision.Reject none =
-        (Decision.Reject) policy.decide(ModelRequest.label("bert", "x", ApiProtocol.GRPC), READY_V1);
+        (Decision.Reject) decide(ModelRequest.label("bert", "x", ApiProtocol.GRPC), READY_V1);
     assertThat(none.message()).isEqualTo("model 'bert' has no version label 'x' (known: none)");
   }
 
@@ -100,7 +101,7 @@ class RoutingPolicyTest {
                 replica("r5", ReplicaState.DRAINING, "version 3 UNLOADING"),
                 replica("r6", ReplicaState.UNKNOWN, "no answer within the staleness bound")));
     Decision.Reject reject =
-        (Decision.Reject) policy.decide(ModelRequest.version("resnet", 3, ApiProtocol.REST), view);
+        (Decision.Reject) decide(ModelRequest.version("resnet", 3, ApiProtocol.REST), view);
     assertThat(reject.message())
         .isEqualTo(
             "model 'resnet' version 3 is not loaded on any replica (2 loading, 1 draining,"
@@ -113,7 +114,7 @@ class RoutingPolicyTest {
   void modelWithoutReplicasIsNotLoaded() {
     Decision.Reject reject =
         (Decision.Reject)
-            policy.decide(ModelRequest.latest("bert", ApiProtocol.GRPC), complete(model("bert")));
+            decide(ModelRequest.latest("bert", ApiProtocol.GRPC), complete(model("bert")));
     assertThat(reject.message())
         .isEqualTo("model 'bert' is not loaded on any replica (no replicas configured)");
   }
@@ -122,9 +123,14 @@ class RoutingPolicyTest {
   void incompleteViewRoutesKnownModelsButStillRejectsUnknownOnes() {
     HealthView starting =
         Views.view(false, model("resnet", replica("r0", ReplicaState.UNKNOWN, "not probed yet")));
-    assertThat(policy.decide(ModelRequest.version("resnet", 9, ApiProtocol.GRPC), starting))
+    assertThat(decide(ModelRequest.version("resnet", 9, ApiProtocol.GRPC), starting))
         .isEqualTo(new Decision.Route("resnet", OptionalLong.of(9)));
-    assertThat(policy.decide(ModelRequest.latest("gpt", ApiProtocol.GRPC), starting).kind())
+    assertThat(decide(ModelRequest.latest("gpt", ApiProtocol.GRPC), starting).kind())
         .isEqualTo(DecisionKind.UNKNOWN_MODEL);
+  }
+
+  /** The policy's decision on {@code view} carrying the test's catalog. */
+  private Decision decide(ModelRequest request, HealthView view) {
+    return policy.decide(request, HealthViews.withCatalog(view, CATALOG));
   }
 }

@@ -1,5 +1,6 @@
 package io.modelgate.extproc;
 
+import io.modelgate.config.ModelConfig;
 import io.modelgate.view.HealthViews;
 import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
@@ -17,14 +18,21 @@ import java.util.function.Consumer;
 /** Test helpers: handmade health views, and a source the test sets. */
 final class Views implements HealthViewSource {
   static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
+  private final List<ModelConfig> catalog;
   private volatile HealthView current;
 
+  /** Views whose models are configured as {@code catalog} says (labels, pins). */
+  Views(HealthView initial, List<ModelConfig> catalog) {
+    this.catalog = List.copyOf(catalog);
+    set(initial);
+  }
+
   Views(HealthView initial) {
-    current = initial;
+    this(initial, initial.catalog());
   }
 
   void set(HealthView view) {
-    current = view;
+    current = HealthViews.withCatalog(view, catalog);
   }
 
   @Override

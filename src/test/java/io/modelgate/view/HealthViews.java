@@ -52,6 +52,25 @@ public final class HealthViews {
     return new HealthView(version, at, complete, catalog, byId, models, List.of());
   }
 
+  /**
+   * {@code view} with {@code catalog} as its models' settings, in that order: a model of the
+   * catalog the view lacks is UNKNOWN on every replica; one the catalog lacks is dropped.
+   */
+  public static HealthView withCatalog(HealthView view, List<ModelConfig> catalog) {
+    Map<String, ModelHealth> models = new LinkedHashMap<>();
+    for (ModelConfig model : catalog) {
+      ModelHealth health = view.models().get(model.name());
+      if (health == null) {
+        Map<String, ReplicaHealth> unknown = new LinkedHashMap<>();
+        view.replicas().keySet().forEach(
+            id -> unknown.put(id, new ReplicaHealth(id, ReplicaState.UNKNOWN, new TreeSet<>(), "not probed yet", view.at())));
+        health = new ModelHealth(model.name(), unknown);
+      }
+      models.put(model.name(), health);
+    }
+    return new HealthView(view.version(), view.at(), view.complete(), catalog, view.replicas(), models, view.sources());
+  }
+
   public static Replica replica(String id, String address, int grpcPort, int restPort) {
     return new Replica(id, address, address, grpcPort, restPort, Protocol.GRPC, "", false);
   }

@@ -210,7 +210,7 @@ class GatewayFilterThroughEnvoyTest {
       assertThat(statusCalls("r0")).as("probes of r0 after forged observer messages").isEqualTo(before);
 
       // The same message with the token Envoy's observer filter carries does bring a probe forward.
-      forgeServableNotFound(extProc, io.modelgate.extproc.ObserverAuth.token());
+      forgeServableNotFound(extProc, io.modelgate.routing.ObserverAuth.token());
       await().atMost(Duration.ofSeconds(5)).until(() -> statusCalls("r0") > before);
     } finally {
       extProc.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
@@ -225,7 +225,7 @@ class GatewayFilterThroughEnvoyTest {
   private void forgeServableNotFound(ManagedChannel extProc, String token) throws InterruptedException {
     Metadata metadata = new Metadata();
     if (token != null) {
-      metadata.put(Metadata.Key.of(io.modelgate.extproc.ObserverAuth.HEADER, Metadata.ASCII_STRING_MARSHALLER), token);
+      metadata.put(Metadata.Key.of(io.modelgate.routing.ObserverAuth.HEADER, Metadata.ASCII_STRING_MARSHALLER), token);
     }
     java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
     StreamObserver<ProcessingRequest> stream =

@@ -16,6 +16,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
+import io.modelgate.routing.RoutingHeaders;
 import io.modelgate.simulator.TfServingWire;
 import io.modelgate.tfserving.api.ClassificationRequest;
 import io.modelgate.tfserving.api.ExampleList;
@@ -106,11 +107,11 @@ public final class InferenceClient implements AutoCloseable {
   /** As {@link #grpcPredict(String)}, pinned to {@code version} (header and ModelSpec) if given. */
   public Answer grpcPredict(String model, Long version) {
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of(EnvoyResources.MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER), model);
+    headers.put(Metadata.Key.of(RoutingHeaders.MODEL, Metadata.ASCII_STRING_MARSHALLER), model);
     ModelSpec.Builder spec = ModelSpec.newBuilder().setName(model);
     if (version != null) {
       headers.put(
-          Metadata.Key.of(EnvoyResources.VERSION_HEADER, Metadata.ASCII_STRING_MARSHALLER), String.valueOf(version));
+          Metadata.Key.of(RoutingHeaders.VERSION, Metadata.ASCII_STRING_MARSHALLER), String.valueOf(version));
       spec.setVersion(com.google.protobuf.Int64Value.of(version));
     }
     AtomicReference<String> replica = new AtomicReference<>("");
@@ -214,7 +215,7 @@ public final class InferenceClient implements AutoCloseable {
             .setResponseMarshaller(RawBytes.INSTANCE)
             .build();
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of(EnvoyResources.MODEL_HEADER, Metadata.ASCII_STRING_MARSHALLER), model);
+    headers.put(Metadata.Key.of(RoutingHeaders.MODEL, Metadata.ASCII_STRING_MARSHALLER), model);
     AtomicReference<String> replica = new AtomicReference<>("");
     try {
       ClientCalls.blockingUnaryCall(
@@ -253,7 +254,7 @@ public final class InferenceClient implements AutoCloseable {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(DEADLINE)
-            .header(EnvoyResources.MODEL_HEADER, "m")
+            .header(RoutingHeaders.MODEL, "m")
             .method(method, HttpRequest.BodyPublishers.ofString("{\"instances\":[1.0]}"));
     if (contentType != null) {
       request.header("content-type", contentType);

@@ -1,14 +1,15 @@
-package io.modelgate.extproc;
+package io.modelgate.routing;
 
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 
 /**
- * The processing-mode contract between Envoy's ext_proc filter and {@link
- * ExternalProcessorService}, for whoever configures the filter.
+ * The processing-mode contract between Envoy's ext_proc filters and modelgate's ext_proc service
+ * ({@code extproc.ExternalProcessorService}): the xDS resources configure the filters with these
+ * modes, and the service relies on them.
  *
- * <p>The filter is configured with {@link #FILTER} (request headers only) and {@code
+ * <p>The gateway filter is configured with {@link #FILTER} (request headers only) and {@code
  * allow_mode_override: true}, and must not set {@code
  * send_body_without_waiting_for_header_response} (Envoy then ignores overrides). REST requests
  * are decided on their headers. For a gRPC request to a TF Serving method that names a model, the
@@ -29,10 +30,13 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.He
  * ExtProcEnvoyTest). Envoy applies an override
  * to both directions, so {@link #GRPC_BODY} repeats every other setting of {@link #FILTER}; change
  * them together.
+ *
+ * <p>The passive observer, an upstream filter in observability mode, is configured with {@link
+ * #OBSERVER}.
  */
 public final class ProcessingModes {
 
-  /** The filter's static {@code processing_mode}. */
+  /** The gateway filter's static {@code processing_mode}. */
   public static final ProcessingMode FILTER =
       ProcessingMode.newBuilder()
           .setRequestHeaderMode(HeaderSendMode.SEND)
@@ -46,6 +50,21 @@ public final class ProcessingModes {
   /** The {@code mode_override} sent with the headers response of a gRPC model request. */
   public static final ProcessingMode GRPC_BODY =
       FILTER.toBuilder().setRequestBodyMode(BodySendMode.BUFFERED).build();
+
+  /**
+   * The passive observer's {@code processing_mode}: each try's request and response headers, sent
+   * without waiting for an answer. A try with request headers and no response headers is one
+   * Envoy gave up on.
+   */
+  public static final ProcessingMode OBSERVER =
+      ProcessingMode.newBuilder()
+          .setRequestHeaderMode(HeaderSendMode.SEND)
+          .setResponseHeaderMode(HeaderSendMode.SEND)
+          .setRequestBodyMode(BodySendMode.NONE)
+          .setResponseBodyMode(BodySendMode.NONE)
+          .setRequestTrailerMode(HeaderSendMode.SKIP)
+          .setResponseTrailerMode(HeaderSendMode.SKIP)
+          .build();
 
   private ProcessingModes() {}
 }

@@ -1,0 +1,72 @@
+package io.modelgate.xds;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate;
+import io.modelgate.config.XdsConfig;
+import io.modelgate.routing.ServableNotFound;
+
+/**
+ * Routes that send a request to a model's cluster, REST or gRPC. Each names the servable it
+ * serves in its metadata, for the answer Envoy gives when no replica has it ({@link
+ * LocalReplies}), and retries on another replica: Predict is idempotent, so a try that failed,
+ * hung past the per-try timeout, or met TF Serving's {@link ServableNotFound} (the model left
+ * that replica) goes elsewhere. Immutable.
+ */
+final class UpstreamRoutes {
+  private final XdsConfig settings;
+
+  UpstreamRoutes(XdsConfig settings) {
+    this.settings = settings;
+  }
+
+  Route rest(RouteMatch.Builder match, String cluster, String servable) {
+    return Route.newBuilder()
+        .setMatch(match)
+        .setMetadata(LocalReplies.servable(servable))
+        .setRoute(
+            RouteAction.newBuilder()
+                .setCluster(cluster)
+                .setRetryPolicy(
+                    retryPolicy("reset,connect-failure,refused-stream,retriable-status-codes")
+                        // TF Serving's "Servable not found": the model left that replica.
+                        .addRetriableStatusCodes(ServableNotFound.HTTP_STATUS)))
+        .build();
+  }
+
+  Route grpc(RouteMatch.Builder match, String cluster, String servable) {
+    return Route.newBuilder()
+        .setMatch(match)
+        .setMetadata(LocalReplies.servable(servable))
+        .setRoute(
+            RouteAction.newBuilder()
+                .setCluster(cluster)
+                .setRetryPolicy(
+                    retryPolicy("reset,connect-failure,refused-stream,retriable-headers")
+                        // NOT_FOUND, trailers-only, so the status is in the response headers.
+                        .addRetriableHeaders(
+                            RouteMatches.exactHeader(
+                                "grpc-status", Integer.toString(ServableNotFound.GRPC_STATUS)))))
+        .build();
+  }
+
+  /**
+   * Predict is idempotent, so a failed try goes to another replica. A hung replica answers
+   * nothing: the per-try timeout moves the call on instead of waiting out the route timeout.
+   */
+  private RetryPolicy.Builder retryPolicy(String retryOn) {
+    return RetryPolicy.newBuilder()
+        .setRetryOn(retryOn)
+        .setNumRetries(UInt32Value.of(settings.retries()))
+        .setPerTryTimeout(EnvoyValues.durationOf(settings.perTryTimeout()))
+        .addRetryHostPredicate(
+            RetryPolicy.RetryHostPredicate.newBuilder()
+                .setName("envoy.retry_host_predicates.previous_hosts")
+                .setTypedConfig(Any.pack(PreviousHostsPredicate.getDefaultInstance())))
+        .setHostSelectionRetryMaxAttempts(3);
+  }
+}
