@@ -32,7 +32,8 @@ final class KubernetesSourceSection {
   static final Duration DEFAULT_RESYNC = Duration.ofMinutes(5);
   static final Duration DEFAULT_DRAIN = Duration.ofSeconds(10);
   private static final List<String> KEYS =
-      List.of("namespace", "service", "grpcPort", "restPort", "protocol", "resyncMs", "kubeconfig", "drainMs");
+      List.of(
+          "namespace", "service", "grpcPort", "restPort", "protocol", "resyncMs", "kubeconfig", "drainMs");
   private static final int MAX_NAME_LENGTH = 63;
   /** RFC 1123 label: namespaces. */
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
@@ -41,6 +42,9 @@ final class KubernetesSourceSection {
   /** RFC 1035 label: Service names (they start with a letter). */
   private static final Pattern SERVICE = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
   private static final String PORT = "a port number from 1 to 65535 or a Service port name";
+  private static final String NAMESPACE_NAME = "a namespace name (lower-case letters, digits and '-')";
+  private static final String SERVICE_NAME =
+      "a Service name (lower-case letters, digits and '-', starting with a letter)";
 
   private KubernetesSourceSection() {}
 
@@ -56,9 +60,8 @@ final class KubernetesSourceSection {
     for (Map.Entry<String, ConfigNode> entry : node.entries()) {
       ConfigNode value = entry.getValue();
       switch (entry.getKey()) {
-        case "namespace" -> namespace = name(value, LABEL, "a namespace name (lower-case letters, digits and '-')");
-        case "service" ->
-            service = name(value, SERVICE, "a Service name (lower-case letters, digits and '-', starting with a letter)");
+        case "namespace" -> namespace = name(value, LABEL, NAMESPACE_NAME);
+        case "service" -> service = name(value, SERVICE, SERVICE_NAME);
         case "grpcPort" -> grpcPort = port(value);
         case "restPort" -> restPort = port(value);
         case "protocol" -> protocol = ReplicaSection.protocol(value);
@@ -80,7 +83,8 @@ final class KubernetesSourceSection {
   private static String name(ConfigNode value, Pattern pattern, String expected) {
     String name = value.string();
     if (name.length() > MAX_NAME_LENGTH || !pattern.matcher(name).matches()) {
-      throw value.error("expected " + expected + " of at most " + MAX_NAME_LENGTH + " characters, got " + value.describe());
+      throw value.error(
+          "expected " + expected + " of at most " + MAX_NAME_LENGTH + " characters, got " + value.describe());
     }
     return name;
   }

@@ -38,11 +38,13 @@ import org.slf4j.LoggerFactory;
  * <p>Failure: when the API server cannot be reached (or refuses), the informer retries by itself
  * with exponential backoff (1 s doubling to 32 s) and the source publishes its last known list as
  * stale with the reason, logging one line; a watch that stays down longer than {@link
- * #WATCH_GRACE} counts as a failure, since fabric8 reconnects it silently. When the watch runs
- * again (or a list succeeds), one line and a fresh report follow; events missed meanwhile arrive
- * through the resumed watch or a re-list. A failure before the first list is a stale empty list. A
- * watch on a silently dead connection (no reset) is noticed only when fabric8 recycles it, within
- * 10 minutes.
+ * #WATCH_GRACE} counts as a failure too, since fabric8 reconnects it without saying so. A watch
+ * that has not resumed after {@link #WATCH_RESTART} (a reconnect can hang on an API server that
+ * is starting) is given up: a new informer lists afresh, and its list replaces the old one's
+ * slices only once complete. When a list succeeds or the watch runs again, one line and a fresh
+ * report follow; events missed meanwhile arrive through the resumed watch or the new list. A
+ * failure before the first list is a stale empty list. A watch on a silently dead connection (no
+ * reset) is noticed only when fabric8 recycles it, within 10 minutes.
  *
  * <p>Thread safety: informer callbacks, the watch check and every report run on the source's one
  * thread, so reports go out one at a time and in order.
@@ -57,25 +59,27 @@ public final class KubernetesReplicaSource implements ReplicaSource {
    * reopens it every 5 to 10 minutes, back within about a second.
    */
   private static final Duration WATCH_GRACE = Duration.ofSeconds(5);
+  /** How long the watch may be down before the informer is replaced: about fabric8's longest backoff. */
+  private static final Duration WATCH_RESTART = Duration.ofSeconds(30);
   private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
   private static final Duration LAST_RETRY = Duration.ofSeconds(32);
 
   private final KubernetesSourceConfig config;
   private final Clock clock;
   private final String name;
-  private final ServiceSlices slices;
   private final ScheduledExecutorService thread;
 
   // Written on the source's thread; volatile so that close() on another thread sees them.
   private volatile KubernetesClient client;
-  private volatile SharedIndexInformer<EndpointSlice> informer;
+  private volatile Informer newest;
 
   // On the source's thread only.
   private Consumer<SourceReport> listener;
   private Duration nextCredentialsRetry = FIRST_RETRY;
-  private boolean listed;
-  private boolean listing;
+  /** The newest informer that completed a list: its slices are the ones reported. */
+  private Informer listed;
   private Optional<String> problem = Optional.empty();
+  /** Since when the newest informer has not been watching; null while it is. */
   private Instant notWatchingSince;
   private SourceReport last;
   private Set<String> notes = Set.of();
@@ -84,7 +88,6 @@ public final class KubernetesReplicaSource implements ReplicaSource {
     this.config = config;
     this.clock = clock;
     this.name = "kubernetes " + config.namespace() + "/" + config.service();
-    this.slices = new ServiceSlices(config.grpcPort(), config.restPort(), config.protocol());
     this.thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -106,15 +109,18 @@ public final class KubernetesReplicaSource implements ReplicaSource {
           this.listener = listener;
           connect();
         });
-    thread.scheduleWithFixedDelay(
-        () -> guarded(this::checkWatch), WATCH_CHECK.toMillis(), WATCH_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+    long check = WATCH_CHECK.toMillis();
+    thread.scheduleWithFixedDelay(() -> guarded(this::checkWatch), check, check, TimeUnit.MILLISECONDS);
   }
 
   private void connect() {
     Config clientConfig;
     try {
       clientConfig =
-          config.kubeconfig().map(KubernetesReplicaSource::fromFile).orElseGet(() -> Config.autoConfigure(null));
+          config
+              .kubeconfig()
+              .map(KubernetesReplicaSource::fromFile)
+              .orElseGet(() -> Config.autoConfigure(/* context= */ null));
     } catch (RuntimeException e) {
       String where = config.kubeconfig().map(path -> "kubeconfig " + path).orElse("Kubernetes credentials");
       failed("cannot load " + where + ": " + reason(e));
@@ -131,23 +137,17 @@ public final class KubernetesReplicaSource implements ReplicaSource {
     // hide a failure for up to a minute.
     clientConfig.setRequestRetryBackoffLimit(0);
     client = new KubernetesClientBuilder().withConfig(clientConfig).build();
-    SharedIndexInformer<EndpointSlice> slicesInformer =
-        client
-            .discovery()
-            .v1()
-            .endpointSlices()
-            .inNamespace(config.namespace())
-            .withLabel(SERVICE_LABEL, config.service())
-            .runnableInformer(config.resync().toMillis());
-    // By default an informer gives up when its first list fails; this one keeps retrying.
-    slicesInformer.exceptionHandler(
-        (started, error) -> {
-          run(() -> failed("cannot list or watch EndpointSlices: " + reason(error)));
-          return true;
-        });
-    slicesInformer.addEventHandler(new Events());
-    informer = slicesInformer;
-    slicesInformer.start();
+    newInformer();
+  }
+
+  /** Starts an informer that replaces the newest one; the last listed slices stay reported. */
+  private void newInformer() {
+    Informer previous = newest;
+    if (previous != null) {
+      previous.close();
+    }
+    newest = new Informer();
+    notWatchingSince = clock.instant();
   }
 
   /** fabric8 reports a missing file by its name alone; this says what is wrong with it. */
@@ -161,54 +161,99 @@ public final class KubernetesReplicaSource implements ReplicaSource {
     return Config.fromKubeconfig(kubeconfig.toFile());
   }
 
-  /** Hands informer callbacks to the source's thread, in the order fabric8 delivers them. */
-  private final class Events implements ResourceEventHandler<EndpointSlice> {
+  /**
+   * One fabric8 informer and the slices it delivered. Its callbacks hop to the source's thread in
+   * the order fabric8 delivers them; once a newer informer exists they are ignored.
+   */
+  private final class Informer implements ResourceEventHandler<EndpointSlice> {
+    private final ServiceSlices slices =
+        new ServiceSlices(config.grpcPort(), config.restPort(), config.protocol());
+    private final SharedIndexInformer<EndpointSlice> informer;
+    /** Between the start of a list and its end, when items arrive one by one. */
+    private boolean listing;
+
+    Informer() {
+      informer =
+          client
+              .discovery()
+              .v1()
+              .endpointSlices()
+              .inNamespace(config.namespace())
+              .withLabel(SERVICE_LABEL, config.service())
+              .runnableInformer(config.resync().toMillis());
+      // By default an informer gives up when its first list fails; this one keeps retrying.
+      informer.exceptionHandler(
+          (started, error) -> {
+            run(() -> whenNewest(() -> failed("cannot list or watch EndpointSlices: " + reason(error))));
+            return true;
+          });
+      informer.addEventHandler(this);
+      informer.start();
+    }
+
+    boolean watching() {
+      return informer.isWatching();
+    }
+
+    /** Stops the informer; its slices stay as they were, reported until a newer one lists. */
+    void close() {
+      informer.close();
+    }
+
     @Override
     public void onBeforeList(String lastSyncResourceVersion) {
-      run(() -> listing = true);
+      run(() -> whenNewest(() -> listing = true));
     }
 
     @Override
     public void onList(String resourceVersion, boolean remainedEmpty) {
       run(
-          () -> {
-            listing = false;
-            listed = true;
-            recovered();
-            report();
-          });
+          () ->
+              whenNewest(
+                  () -> {
+                    listing = false;
+                    listed = this;
+                    recovered();
+                    report();
+                  }));
     }
 
     @Override
     public void onAdd(EndpointSlice slice) {
-      run(() -> changed(() -> slices.put(slice)));
+      run(() -> whenNewest(() -> changed(() -> slices.put(slice))));
     }
 
     @Override
     public void onUpdate(EndpointSlice before, EndpointSlice after) {
-      run(() -> changed(() -> slices.put(after)));
+      run(() -> whenNewest(() -> changed(() -> slices.put(after))));
     }
 
     @Override
     public void onDelete(EndpointSlice slice, boolean finalStateUnknown) {
-      run(() -> changed(() -> slices.remove(slice)));
+      run(() -> whenNewest(() -> changed(() -> slices.remove(slice))));
     }
-  }
 
-  /** A slice changed; while a list is under way its items arrive one by one, so wait for its end. */
-  private void changed(Runnable change) {
-    change.run();
-    if (!listing) {
-      report();
+    private void whenNewest(Runnable task) {
+      if (this == newest) {
+        task.run();
+      }
+    }
+
+    /** A slice changed; during a list, or before this informer's first, the list's end reports. */
+    private void changed(Runnable change) {
+      change.run();
+      if (this == listed && !listing) {
+        report();
+      }
     }
   }
 
   private void checkWatch() {
-    SharedIndexInformer<EndpointSlice> watched = informer;
-    if (watched == null || !listed) {
-      return; // before the first list, its failures come through the exception handler
+    Informer watched = newest;
+    if (watched == null) {
+      return; // no credentials yet
     }
-    if (watched.isWatching()) {
+    if (watched.watching()) {
       notWatchingSince = null;
       recovered();
       return;
@@ -216,8 +261,15 @@ public final class KubernetesReplicaSource implements ReplicaSource {
     Instant now = clock.instant();
     if (notWatchingSince == null) {
       notWatchingSince = now;
-    } else if (problem.isEmpty() && !now.isBefore(notWatchingSince.plus(WATCH_GRACE))) {
+      return;
+    }
+    Duration down = Duration.between(notWatchingSince, now);
+    if (listed != null && problem.isEmpty() && down.compareTo(WATCH_GRACE) >= 0) {
+      // Before the first list its failures come through the exception handler instead.
       failed("lost the watch on EndpointSlices: " + whyNotWatching());
+    }
+    if (down.compareTo(WATCH_RESTART) >= 0) {
+      newInformer();
     }
   }
 
@@ -261,10 +313,11 @@ public final class KubernetesReplicaSource implements ReplicaSource {
 
   /** Publishes the merged slices and the problem, if either changed since the last report. */
   private void report() {
-    if (!listed && problem.isEmpty()) {
+    if (listed == null && problem.isEmpty()) {
       return; // nothing known yet, and nothing failed
     }
-    ServiceSlices.Merge merge = slices.merge();
+    ServiceSlices.Merge merge =
+        listed == null ? new ServiceSlices.Merge(List.of(), Set.of()) : listed.slices.merge();
     logNewNotes(merge.notes());
     if (last != null && last.replicas().equals(merge.replicas()) && last.problem().equals(problem)) {
       return;
@@ -349,7 +402,7 @@ public final class KubernetesReplicaSource implements ReplicaSource {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    SharedIndexInformer<EndpointSlice> watched = informer;
+    Informer watched = newest;
     if (watched != null) {
       watched.close();
     }

@@ -27,9 +27,10 @@ import java.util.TreeMap;
  * <p>Every endpoint is a replica whatever its {@code ready} condition (modelgate's own probe
  * decides); {@code terminating} marks it terminating. The id is the pod's name ({@code targetRef})
  * when that is a valid replica id, else the address with ':' written as '_'. An endpoint with
- * several addresses is taken at its first: the EndpointSlice controller writes exactly one, the API
- * defines no meaning for the others, and kube-proxy too looks only at the first. What cannot become a replica (a slice without the
- * named port, FQDN addresses, an id already taken) is skipped and named in {@link Merge#notes()}.
+ * several addresses is taken at its first: the EndpointSlice controller writes exactly one, the
+ * API defines no meaning for the others, and kube-proxy too looks only at the first. What cannot
+ * become a replica (a slice without the named port, FQDN addresses, an id already taken, by the
+ * slice that comes later by name) is skipped and named in {@link Merge#notes()}.
  *
  * <p>Not thread-safe: the source's thread owns it.
  */
@@ -91,7 +92,8 @@ final class ServiceSlices {
           continue;
         }
         boolean terminating =
-            endpoint.getConditions() != null && Boolean.TRUE.equals(endpoint.getConditions().getTerminating());
+            endpoint.getConditions() != null
+                && Boolean.TRUE.equals(endpoint.getConditions().getTerminating());
         String zone = Optional.ofNullable(endpoint.getZone()).orElse("");
         replicas.add(
             new Replica(id, address, address, grpc.getAsInt(), rest.getAsInt(), protocol, zone, terminating));

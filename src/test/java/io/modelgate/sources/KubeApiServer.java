@@ -157,7 +157,7 @@ public final class KubeApiServer implements AutoCloseable {
     Path binary =
         override != null
             ? Path.of(override)
-            : Path.of(System.getProperty("user.home"), ".cache", "modelgate", "kube", KUBE_VERSION, "kube-apiserver");
+            : Path.of(System.getProperty("user.home"), ".cache/modelgate/kube", KUBE_VERSION, "kube-apiserver");
     if (!Files.isExecutable(binary)) {
       throw missing("kube-apiserver " + KUBE_VERSION + " is not at " + binary);
     }
@@ -214,7 +214,8 @@ public final class KubeApiServer implements AutoCloseable {
             "--initial-cluster=modelgate-test=" + peer,
             "--log-level=warn");
     etcd = launch(command, dir.resolve("etcd.log"));
-    awaitReady("etcd", etcd, dir.resolve("etcd.log"), () -> get(URI.create(client + "/health"), false).contains("\"health\":\"true\""));
+    URI health = URI.create(client + "/health");
+    awaitReady("etcd", etcd, dir.resolve("etcd.log"), () -> get(health, false).contains("\"health\":\"true\""));
   }
 
   /** The server writes its self-signed CA and certificate into the cert dir when it starts. */

@@ -58,7 +58,8 @@ class KubernetesReplicaSourceTest {
   @BeforeAll
   static void startApiServer() throws IOException {
     server = KubeApiServer.start();
-    admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.kubeconfig().toFile())).build();
+    admin =
+        new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.kubeconfig().toFile())).build();
   }
 
   @AfterAll
@@ -74,7 +75,10 @@ class KubernetesReplicaSourceTest {
   @BeforeEach
   void createService() {
     namespace = "t" + Long.toHexString(System.nanoTime());
-    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build()).create();
+    admin
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+        .create();
     admin
         .services()
         .inNamespace(namespace)
@@ -106,9 +110,14 @@ class KubernetesReplicaSourceTest {
 
   @Test
   void everyEndpointIsAReplicaWhateverItsReadiness() {
-    apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11"), notReady("tfs-2", "198.18.0.12")));
+    apply(
+        slice(
+            "a",
+            endpoint("tfs-0", "198.18.0.10"),
+            endpoint("tfs-1", "198.18.0.11"),
+            notReady("tfs-2", "198.18.0.12")));
 
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
 
     SourceReport report = reports.latest(r -> r.replicas().size() == 3);
     assertThat(report.stale()).isFalse();
@@ -124,7 +133,7 @@ class KubernetesReplicaSourceTest {
   void portsGivenByNumberAreTakenAsGiven() {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10")));
 
-    start(PortRef.numbered(8500), PortRef.numbered(8501));
+    start(PortRef.numbered(8500), PortRef.numbered(8501), server.kubeconfig());
 
     assertThat(reports.latest(r -> !r.replicas().isEmpty()).replicas())
         .extracting(Replica::grpcPort, Replica::restPort)
@@ -133,19 +142,25 @@ class KubernetesReplicaSourceTest {
 
   @Test
   void scalingToFiveAddsTheSecondSlicesEndpoints() {
-    apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11"), endpoint("tfs-2", "198.18.0.12")));
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    apply(
+        slice(
+            "a",
+            endpoint("tfs-0", "198.18.0.10"),
+            endpoint("tfs-1", "198.18.0.11"),
+            endpoint("tfs-2", "198.18.0.12")));
+    start();
     reports.latest(r -> r.replicas().size() == 3);
 
     apply(slice("b", endpoint("tfs-3", "198.18.0.13"), notReady("tfs-4", "198.18.0.14")));
 
-    assertThat(ids(reports.latest(r -> r.replicas().size() == 5))).containsExactly("tfs-0", "tfs-1", "tfs-2", "tfs-3", "tfs-4");
+    assertThat(ids(reports.latest(r -> r.replicas().size() == 5)))
+        .containsExactly("tfs-0", "tfs-1", "tfs-2", "tfs-3", "tfs-4");
   }
 
   @Test
   void terminatingEndpointIsReportedTerminating() {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11")));
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
     reports.latest(r -> r.replicas().size() == 2);
 
     apply(slice("a", endpoint("tfs-0", "198.18.0.10"), terminating("tfs-1", "198.18.0.11")));
@@ -159,7 +174,7 @@ class KubernetesReplicaSourceTest {
   void removedEndpointsLeaveTheSet() {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11")));
     apply(slice("b", endpoint("tfs-2", "198.18.0.12")));
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
     reports.latest(r -> r.replicas().size() == 3);
 
     apply(slice("a", endpoint("tfs-0", "198.18.0.10")));
@@ -172,12 +187,12 @@ class KubernetesReplicaSourceTest {
   @Test
   void podAtANewAddressIsReportedAtIt() {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11")));
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
     reports.latest(r -> r.replicas().size() == 2);
 
     apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.21")));
 
-    SourceReport report = reports.latest(r -> r.replicas().stream().anyMatch(x -> x.address().equals("198.18.0.21")));
+    SourceReport report = reports.latest(r -> r.replicas().get(1).address().equals("198.18.0.21"));
     assertThat(report.replicas()).extracting(Replica::id, Replica::address)
         .containsExactly(
             tuple("tfs-0", "198.18.0.10"),
@@ -189,7 +204,7 @@ class KubernetesReplicaSourceTest {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11")));
     apply(slice("b", endpoint("tfs-1", "198.18.0.11"), endpoint("tfs-2", "198.18.0.12")));
 
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
 
     assertThat(ids(reports.latest(r -> r.replicas().size() >= 3))).containsExactly("tfs-0", "tfs-1", "tfs-2");
   }
@@ -198,10 +213,16 @@ class KubernetesReplicaSourceTest {
   void sliceWithoutTheNamedPortIsSkipped() {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10")));
     EndpointSlice withoutRest =
-        new EndpointSliceBuilder(slice("b", endpoint("tfs-1", "198.18.0.11"))).withPorts(List.of()).addNewPort().withName("grpc").withPort(9500).endPort().build();
+        new EndpointSliceBuilder(slice("b", endpoint("tfs-1", "198.18.0.11")))
+            .withPorts(List.of())
+            .addNewPort()
+            .withName("grpc")
+            .withPort(9500)
+            .endPort()
+            .build();
     apply(withoutRest);
 
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
 
     assertThat(ids(reports.latest(r -> !r.replicas().isEmpty()))).containsExactly("tfs-0");
   }
@@ -211,19 +232,22 @@ class KubernetesReplicaSourceTest {
     Endpoint external = new EndpointBuilder().withAddresses("198.18.0.30").build();
     apply(slice("a", external));
 
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
 
     assertThat(ids(reports.latest(r -> !r.replicas().isEmpty()))).containsExactly("198.18.0.30");
   }
 
   @Test
   void endpointWithTwoAddressesIsTakenAtItsFirst() {
-    Endpoint twoAddresses = new EndpointBuilder(endpoint("tfs-0", "198.18.0.10")).withAddresses("198.18.0.10", "198.18.0.40").build();
+    Endpoint twoAddresses =
+        new EndpointBuilder(endpoint("tfs-0", "198.18.0.10")).withAddresses("198.18.0.10", "198.18.0.40").build();
     apply(slice("a", twoAddresses));
 
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
 
-    assertThat(reports.latest(r -> !r.replicas().isEmpty()).replicas()).extracting(Replica::address).containsExactly("198.18.0.10");
+    assertThat(reports.latest(r -> !r.replicas().isEmpty()).replicas())
+        .extracting(Replica::address)
+        .containsExactly("198.18.0.10");
   }
 
   @Test
@@ -231,7 +255,7 @@ class KubernetesReplicaSourceTest {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10")));
     apply(slice("b", endpoint("tfs-0", "198.18.0.50"), endpoint("tfs-1", "198.18.0.11")));
 
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
 
     assertThat(reports.latest(r -> r.replicas().size() >= 2).replicas())
         .extracting(Replica::id, Replica::address)
@@ -240,25 +264,25 @@ class KubernetesReplicaSourceTest {
 
   @Test
   void unreachableApiServerAtStartIsAStaleEmptyList(@TempDir Path dir) throws IOException {
-    String kubeconfig = Files.readString(server.kubeconfig()).replace(server.url(), "https://127.0.0.1:" + closedPort());
-    Path file = dir.resolve("kubeconfig");
-    Files.writeString(file, kubeconfig);
-    source = new KubernetesReplicaSource(config(PortRef.named("grpc"), PortRef.named("rest"), file), Clock.systemUTC());
+    Path nowhere = dir.resolve("kubeconfig");
+    Files.writeString(
+        nowhere, Files.readString(server.kubeconfig()).replace(server.url(), "https://127.0.0.1:" + closedPort()));
 
-    source.start(reports);
+    start(nowhere);
 
     SourceReport report = reports.latest(SourceReport::stale);
     assertThat(report.replicas()).isEmpty();
     assertThat(report.problem().orElseThrow())
-        .matches("cannot list or watch EndpointSlices: API server https://127\\.0\\.0\\.1:[0-9]+ unreachable: connection refused");
+        .matches(
+            "cannot list or watch EndpointSlices: API server https://127\\.0\\.0\\.1:[0-9]+ unreachable:"
+                + " connection refused");
   }
 
   @Test
   void missingKubeconfigIsAStaleEmptyListNamingTheFile(@TempDir Path dir) {
     Path missing = dir.resolve("no-such-kubeconfig");
-    source = new KubernetesReplicaSource(config(PortRef.named("grpc"), PortRef.named("rest"), missing), Clock.systemUTC());
 
-    source.start(reports);
+    start(missing);
 
     SourceReport report = reports.latest(SourceReport::stale);
     assertThat(report.replicas()).isEmpty();
@@ -268,7 +292,7 @@ class KubernetesReplicaSourceTest {
   @Test
   void apiServerOutageKeepsTheLastSetUntilItIsBackAndFollowsTheNextChange() throws IOException {
     apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11")));
-    start(PortRef.named("grpc"), PortRef.named("rest"));
+    start();
     List<Replica> before = reports.latest(r -> r.replicas().size() == 2).replicas();
 
     server.stopApiServer();
@@ -281,23 +305,38 @@ class KubernetesReplicaSourceTest {
 
     assertThat(stale.replicas()).isEqualTo(before);
     // Whether the watch or the re-list noticed first, the problem names the server and the cause.
-    assertThat(stale.problem().orElseThrow()).contains("API server " + server.url() + " unreachable: connection refused");
+    assertThat(stale.problem().orElseThrow())
+        .contains("API server " + server.url() + " unreachable: connection refused");
     assertThat(reports.all()).noneMatch(r -> r.replicas().size() < 2);
     SourceReport fresh = reports.latest(r -> !r.stale(), RECOVERY_TIMEOUT);
     assertThat(fresh.replicas()).isEqualTo(before);
 
-    apply(slice("a", endpoint("tfs-0", "198.18.0.10"), endpoint("tfs-1", "198.18.0.11"), endpoint("tfs-2", "198.18.0.12")));
-    assertThat(ids(reports.latest(r -> r.replicas().size() == 3 && !r.stale()))).containsExactly("tfs-0", "tfs-1", "tfs-2");
+    apply(slice("b", endpoint("tfs-2", "198.18.0.12")));
+    assertThat(ids(reports.latest(r -> r.replicas().size() == 3 && !r.stale())))
+        .containsExactly("tfs-0", "tfs-1", "tfs-2");
   }
 
-  private void start(PortRef grpc, PortRef rest) {
-    source = new KubernetesReplicaSource(config(grpc, rest, server.kubeconfig()), Clock.systemUTC());
+  private void start() {
+    start(PortRef.named("grpc"), PortRef.named("rest"), server.kubeconfig());
+  }
+
+  private void start(Path kubeconfig) {
+    start(PortRef.named("grpc"), PortRef.named("rest"), kubeconfig);
+  }
+
+  private void start(PortRef grpc, PortRef rest, Path kubeconfig) {
+    KubernetesSourceConfig config =
+        new KubernetesSourceConfig(
+            namespace,
+            SERVICE,
+            grpc,
+            rest,
+            Protocol.GRPC,
+            Duration.ofMinutes(5),
+            Optional.of(kubeconfig),
+            Duration.ofSeconds(10));
+    source = new KubernetesReplicaSource(config, Clock.systemUTC());
     source.start(reports);
-  }
-
-  private KubernetesSourceConfig config(PortRef grpc, PortRef rest, Path kubeconfig) {
-    return new KubernetesSourceConfig(
-        namespace, SERVICE, grpc, rest, Protocol.GRPC, Duration.ofMinutes(5), Optional.of(kubeconfig), Duration.ofSeconds(10));
   }
 
   /** Creates or replaces a slice of the Service. */
@@ -387,7 +426,9 @@ class KubernetesReplicaSourceTest {
     SourceReport latest(Predicate<SourceReport> matching, Duration timeout) {
       return await()
           .atMost(timeout)
-          .until(() -> received.isEmpty() ? null : received.get(received.size() - 1), r -> r != null && matching.test(r));
+          .until(
+              () -> received.isEmpty() ? null : received.get(received.size() - 1),
+              r -> r != null && matching.test(r));
     }
   }
 }
