@@ -15,21 +15,16 @@ STAGING_VERSION=v0.34.2
 OUT_DIR="${MODELGATE_KUBE_DIR:-$HOME/.cache/modelgate/kube/$KUBE_VERSION}"
 OUT="$OUT_DIR/kube-apiserver"
 
-install_debian() {
-  local missing=("$@")
+if ! command -v etcd >/dev/null; then
   if [ "$(id -u)" != 0 ]; then
-    echo "missing ${missing[*]}: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    echo "etcd is missing: run this script as root, or: sudo apt-get install -y etcd-server" >&2
     exit 1
   fi
-  echo "installing ${missing[*]} (apt-get)"
+  echo "installing etcd-server (apt-get)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-debs=()
-command -v etcd >/dev/null || debs+=(etcd-server)
-command -v kubectl >/dev/null || debs+=(kubectl)
-[ ${#debs[@]} -eq 0 ] || install_debian "${debs[@]}"
+  # Debian's package only installs the binary here (no init system starts it in CI containers).
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+fi
 
 # The version check also replaces a binary from an older build of this script.
 [ -x "$OUT" ] && [ "$("$OUT" --version 2>/dev/null)" = "Kubernetes $KUBE_VERSION" ] && exit 0
@@ -38,7 +33,8 @@ command -v go >/dev/null || { echo "go is required to build kube-apiserver (apt-
 echo "building kube-apiserver $KUBE_VERSION into $OUT (takes minutes, once)"
 started=$SECONDS
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+partial="$OUT_DIR/.kube-apiserver.partial.$$"
+trap 'rm -rf "$work" "$partial"' EXIT
 mkdir -p "$OUT_DIR"
 cd "$work"
 go mod init modelgate.test/kube-apiserver >/dev/null 2>&1
@@ -62,6 +58,6 @@ go mod tidy >/dev/null 2>&1 || go mod tidy
 minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
 go build -trimpath -ldflags "-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION \
   -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-  -o "$OUT_DIR/.kube-apiserver.tmp.$$" k8s.io/kubernetes/cmd/kube-apiserver
-mv "$OUT_DIR/.kube-apiserver.tmp.$$" "$OUT"
+  -o "$partial" k8s.io/kubernetes/cmd/kube-apiserver
+mv "$partial" "$OUT"
 echo "built kube-apiserver in $((SECONDS - started)) s"
