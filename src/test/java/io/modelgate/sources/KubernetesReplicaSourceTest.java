@@ -228,6 +228,19 @@ class KubernetesReplicaSourceTest {
   }
 
   @Test
+  void fqdnSliceIsSkipped() {
+    apply(slice("a", endpoint("tfs-0", "198.18.0.10")));
+    apply(
+        new EndpointSliceBuilder(slice("b", new EndpointBuilder().withAddresses("tfs.example.org").build()))
+            .withAddressType("FQDN")
+            .build());
+
+    start();
+
+    assertThat(ids(reports.latest(r -> !r.replicas().isEmpty()))).containsExactly("tfs-0");
+  }
+
+  @Test
   void endpointWithoutAPodIsNamedByItsAddress() {
     Endpoint external = new EndpointBuilder().withAddresses("198.18.0.30").build();
     apply(slice("a", external));
