@@ -3,6 +3,8 @@ package io.modelgate.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,22 @@ final class ConfigNode {
 
   boolean isNull() {
     return value.isNull();
+  }
+
+  boolean isTextual() {
+    return value.isTextual();
+  }
+
+  /**
+   * A path written in the file: a relative one is taken from the file's directory (the file names
+   * its neighbours, wherever modelgate was started), or as given when the file name is no path.
+   */
+  Path relativeToFile(Path path) {
+    try {
+      return Path.of(file).resolveSibling(path);
+    } catch (InvalidPathException notAPath) {
+      return path;
+    }
   }
 
   ConfigException error(String reason) {

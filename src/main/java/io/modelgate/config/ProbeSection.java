@@ -91,7 +91,8 @@ final class ProbeSection {
     return given.contains(key) ? "" : " (the default)";
   }
 
-  private static long positiveMillis(ConfigNode value) {
+  /** A {@code ...Ms} value: from 1 ms to one day, as every duration of the file. */
+  static long positiveMillis(ConfigNode value) {
     long millis = value.integer("an integer (milliseconds)");
     if (millis <= 0) {
       throw value.error("must be > 0, got " + value.describe());

@@ -86,7 +86,7 @@ final class ReplicaSection {
     return (int) port;
   }
 
-  private static Protocol protocol(ConfigNode value) {
+  static Protocol protocol(ConfigNode value) {
     return switch (value.string(PROTOCOL)) {
       case "grpc" -> Protocol.GRPC;
       case "rest" -> Protocol.REST;

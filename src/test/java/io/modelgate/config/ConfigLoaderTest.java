@@ -412,7 +412,67 @@ class ConfigLoaderTest {
         Arguments.of("first-error-in-document-order", "probe.intervalMs: must be > 0, got 0"),
         Arguments.of(
             "first-error-in-document-order-within-a-map",
-            "replicas[0].grpcPort: expected an integer from 1 to 65535, got \"abc\""));
+            "replicas[0].grpcPort: expected an integer from 1 to 65535, got \"abc\""),
+        Arguments.of("kubernetes-missing-namespace", "sources[0].kubernetes.namespace: must be set"),
+        Arguments.of("kubernetes-missing-service", "sources[0].kubernetes.service: must be set"),
+        Arguments.of(
+            "kubernetes-upper-case-namespace",
+            "sources[0].kubernetes.namespace: expected a namespace name (lower-case letters, digits and"
+                + " '-') of at most 63 characters, got \"ML\""),
+        Arguments.of(
+            "kubernetes-service-starting-with-digit",
+            "sources[0].kubernetes.service: expected a Service name (lower-case letters, digits and '-',"
+                + " starting with a letter) of at most 63 characters, got \"1tfserving\""),
+        Arguments.of(
+            "kubernetes-port-out-of-range",
+            "sources[0].kubernetes.grpcPort: expected a port number from 1 to 65535 or a Service port"
+                + " name, got 70000"),
+        Arguments.of(
+            "kubernetes-quoted-port-number",
+            "sources[0].kubernetes.restPort: expected a port number from 1 to 65535 or a Service port"
+                + " name, got \"8501\""),
+        Arguments.of(
+            "kubernetes-bad-port-name",
+            "sources[0].kubernetes.grpcPort: expected a port number from 1 to 65535 or a Service port"
+                + " name, got \"gRPC_port\""),
+        Arguments.of("kubernetes-zero-resync", "sources[0].kubernetes.resyncMs: must be > 0, got 0"),
+        Arguments.of(
+            "kubernetes-drain-above-one-day",
+            "sources[0].kubernetes.drainMs: must be <= 86400000 (one day), got 86400001"),
+        Arguments.of("kubernetes-empty-kubeconfig", "sources[0].kubernetes.kubeconfig: expected a file path, got \"\""),
+        Arguments.of(
+            "kubernetes-unknown-key",
+            "sources[0].kubernetes.port: unknown key (expected one of: namespace, service, grpcPort,"
+                + " restPort, protocol, resyncMs, kubeconfig, drainMs)"),
+        Arguments.of(
+            "kubernetes-bad-protocol", "sources[0].kubernetes.protocol: expected one of: grpc, rest, got \"http\""));
+  }
+
+  @Test
+  void kubernetesSourcesLoadWithDefaultsAndAKubeconfigBesideTheFile() {
+    ModelgateConfig config = ConfigLoader.parse("conf/modelgate.yaml", fixture("kubernetes-sources.yaml"));
+
+    assertThat(config.replicas()).isEmpty();
+    assertThat(config.sources())
+        .containsExactly(
+            new KubernetesSourceConfig(
+                "ml",
+                "tfserving",
+                KubernetesSourceConfig.PortRef.numbered(8500),
+                KubernetesSourceConfig.PortRef.numbered(8501),
+                Protocol.GRPC,
+                Duration.ofMinutes(5),
+                Optional.empty(),
+                Duration.ofSeconds(10)),
+            new KubernetesSourceConfig(
+                "ml-canary",
+                "tfserving-canary",
+                KubernetesSourceConfig.PortRef.named("grpc"),
+                KubernetesSourceConfig.PortRef.numbered(9501),
+                Protocol.REST,
+                Duration.ofMinutes(1),
+                Optional.of(Path.of("conf/kube/config")),
+                Duration.ofSeconds(2)));
   }
 
   private static ConfigException parseError(String fixture) {
