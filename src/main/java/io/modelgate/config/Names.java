@@ -8,14 +8,14 @@ import java.util.regex.Pattern;
  * {@value #MAX_LENGTH} characters, since each travels in headers, logs and Envoy resource names.
  * Stateless.
  */
-final class Names {
-  static final int MAX_LENGTH = 128;
+public final class Names {
+  public static final int MAX_LENGTH = 128;
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
   private Names() {}
 
-  static boolean isValid(String name) {
+  public static boolean isValid(String name) {
     return name.length() <= MAX_LENGTH && NAME.matcher(name).matches();
   }
 
