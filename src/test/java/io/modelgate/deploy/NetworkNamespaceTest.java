@@ -3,7 +3,14 @@ package io.modelgate.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.modelgate.netns.NetworkNamespace;
+import io.modelgate.sources.KubeApiServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,6 +21,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -22,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The runner for end-to-end tests against a real API server: the pom's {@code netns} execution
  * starts this JVM through {@code src/test/kube/netns/bin/java} in a network namespace of its own, where
- * servers bind 198.18.0.0/15 addresses, children inherit the namespace, and nothing gets out.
+ * servers bind 198.18.0.0/15 addresses, a real API server runs and takes them in EndpointSlices,
+ * children inherit the namespace, and nothing gets out.
  */
 @Tag(NetworkNamespace.TAG)
 class NetworkNamespaceTest {
@@ -84,6 +94,41 @@ class NetworkNamespaceTest {
     assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
 
     assertThat(childNamespace).isEqualTo(NetworkNamespace.namespaceOf(ProcessHandle.current().pid()));
+  }
+
+  @Test
+  void aRealApiServerRunsInsideAndTakesAnEndpointSliceAddressBoundThere() throws Exception {
+    InetAddress replica = NetworkNamespace.address(2);
+    try (KubeApiServer server = KubeApiServer.start();
+        KubernetesClient client =
+            new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(server.kubeconfig()))).build();
+        ServerSocket bound = new ServerSocket(0, 1, replica)) {
+      EndpointSlice slice =
+          new EndpointSliceBuilder()
+              .withNewMetadata()
+              .withName("tfserving-netns")
+              .addToLabels("kubernetes.io/service-name", "tfserving")
+              .endMetadata()
+              .withAddressType("IPv4")
+              .addNewEndpoint()
+              .withAddresses(replica.getHostAddress())
+              .endEndpoint()
+              .addNewPort()
+              .withName("grpc")
+              .withPort(bound.getLocalPort())
+              .endPort()
+              .build();
+
+      EndpointSlice stored = client.discovery().v1().endpointSlices().inNamespace("default").resource(slice).create();
+
+      assertThat(stored.getEndpoints().get(0).getAddresses()).containsExactly("198.18.0.2");
+      // Why the namespace: the same slice with a loopback address is refused.
+      slice.getMetadata().setName("tfserving-loopback");
+      slice.getEndpoints().get(0).setAddresses(List.of("127.0.0.1"));
+      assertThatThrownBy(() -> client.discovery().v1().endpointSlices().inNamespace("default").resource(slice).create())
+          .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422))
+          .hasMessageContaining("loopback");
+    }
   }
 
   @Test
