@@ -25,6 +25,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -104,7 +105,7 @@ class KubernetesManifestsTest {
     assertThat(source.protocol()).isEqualTo(Protocol.GRPC);
     assertThat(source.kubeconfig()).as("in-cluster credentials").isEmpty();
     assertThat(config.models())
-        .containsExactly(new ModelConfig("half_plus_two", java.util.OptionalLong.empty(), Optional.empty(),
+        .containsExactly(new ModelConfig("half_plus_two", OptionalLong.empty(), Optional.empty(),
             Map.of("stable", 1L, "canary", 2L)));
   }
 
