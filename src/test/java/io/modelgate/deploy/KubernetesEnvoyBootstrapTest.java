@@ -13,17 +13,20 @@ import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.demo.EnvoyLauncher;
-import io.modelgate.envoy.EnvoyProcess;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.simulator.SimulatorOptions;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -44,47 +47,51 @@ class KubernetesEnvoyBootstrapTest {
 
   @Test
   void envoyIsReadyOnlyOnceModelgateConfiguredItAndThenServesInference() throws Exception {
-    int xdsPort = EnvoyProcess.freePort();
-    int adminPort = EnvoyProcess.freePort();
-    int probePort = EnvoyProcess.freePort();
-    int listenerPort = EnvoyProcess.freePort();
-    String bootstrap =
-        onLoopback(
-            Manifests.read().get("ConfigMap", "envoy-bootstrap").path("data").path("bootstrap.yaml").asText(),
-            xdsPort,
-            adminPort,
-            probePort);
+    // The simulator binds port 0 first; every port after is chosen here, none by a bind of 0.
+    try (Simulator simulator = Simulator.start(SimulatorOptions.defaults().withReplicas(1).withModel(MODEL, 1))) {
+      int[] ports = distinctFreePorts(6);
+      int xdsPort = ports[0];
+      int adminPort = ports[1];
+      int probePort = ports[2];
+      int listenerPort = ports[3];
+      ListenConfig listen =
+          new ListenConfig(new InetSocketAddress("127.0.0.1", ports[4]), new InetSocketAddress("127.0.0.1", ports[5]));
+      String bootstrap =
+          onLoopback(
+              Manifests.read().get("ConfigMap", "envoy-bootstrap").path("data").path("bootstrap.yaml").asText(),
+              xdsPort,
+              adminPort,
+              probePort);
+      Path binary = EnvoyLauncher.findBinary(Optional.empty(), System.getenv().getOrDefault("PATH", ""));
 
-    try (Simulator simulator = Simulator.start(SimulatorOptions.defaults().withReplicas(1).withModel(MODEL, 1));
-        EnvoyLauncher envoy =
-            EnvoyLauncher.startWithConfig(
-                EnvoyLauncher.findBinary(Optional.empty(), System.getenv().getOrDefault("PATH", "")), bootstrap, adminPort)) {
-      // With no control plane Envoy does not finish initialising, and its listeners, the probe
-      // listener included, accept nothing.
-      await().atMost(Duration.ofSeconds(10)).until(() -> adminReady(adminPort).equals("PRE_INITIALIZING"));
-      assertThat(probe(probePort, "/ready")).isEmpty();
+      try (EnvoyLauncher envoy = EnvoyLauncher.startWithConfig(binary, bootstrap, adminPort)) {
+        // With no control plane Envoy does not finish initialising, and its listeners, the probe
+        // listener included, accept nothing.
+        await().atMost(Duration.ofSeconds(10)).until(() -> adminReady(adminPort).equals("PRE_INITIALIZING"));
+        assertThat(probe(probePort, "/ready")).isEmpty();
 
-      try (ModelgateServer modelgate =
-          ModelgateServer.start(config(simulator, xdsPort, listenerPort), ModelgateServer.Mode.CONTROL_PLANE)) {
-        await().atMost(Duration.ofSeconds(20)).until(() -> probe(probePort, "/ready").equals(Optional.of("200 LIVE")));
+        try (ModelgateServer modelgate =
+            ModelgateServer.start(config(simulator, listen, xdsPort, listenerPort), ModelgateServer.Mode.CONTROL_PLANE)) {
+          await().atMost(Duration.ofSeconds(20)).until(() -> probe(probePort, "/ready").equals(Optional.of("200 LIVE")));
 
-        assertThat(probe(probePort, "/clusters")).contains("404 ");
-        assertThat(probe(probePort, "/quitquitquit", "POST")).contains("404 ");
-        assertThat(adminReady(adminPort)).isEqualTo("LIVE");
-        HttpResponse<String> predict =
-            HTTP.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + listenerPort + "/v1/models/" + MODEL + ":predict"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0, 2.0, 5.0]}"))
-                    .timeout(Duration.ofSeconds(5))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(predict.statusCode()).as(predict.body()).isEqualTo(200);
-        assertThat(predict.body().replace(" ", "")).contains("[2.5,3.0,4.5]");
+          assertThat(probe(probePort, "/clusters")).contains("404 ");
+          assertThat(probe(probePort, "/quitquitquit", "POST")).contains("404 ");
+          assertThat(adminReady(adminPort)).isEqualTo("LIVE");
+          HttpResponse<String> predict =
+              HTTP.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + listenerPort + "/v1/models/" + MODEL + ":predict"))
+                      .POST(HttpRequest.BodyPublishers.ofString("{\"instances\": [1.0, 2.0, 5.0]}"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+          assertThat(predict.statusCode()).as(predict.body()).isEqualTo(200);
+          assertThat(predict.body().replace(" ", "")).contains("[2.5,3.0,4.5]");
+        }
       }
     }
   }
 
-  private static ModelgateConfig config(Simulator simulator, int xdsPort, int listenerPort) {
+  private static ModelgateConfig config(Simulator simulator, ListenConfig listen, int xdsPort, int listenerPort) {
     List<ReplicaConfig> replicas =
         simulator.replicas().stream()
             .map(r -> new ReplicaConfig(r.id(), r.host(), r.grpcPort(), r.restPort(), Protocol.GRPC))
@@ -93,7 +100,25 @@ class KubernetesEnvoyBootstrapTest {
         new XdsConfig(
             new InetSocketAddress("127.0.0.1", xdsPort), new InetSocketAddress("127.0.0.1", listenerPort), Duration.ofMillis(250), 2);
     return new ModelgateConfig(
-        replicas, List.of(ModelConfig.any(MODEL)), FAST_PROBES, ListenConfig.loopbackEphemeral(), xds, ExtProcConfig.disabled());
+        replicas, List.of(ModelConfig.any(MODEL)), FAST_PROBES, listen, xds, ExtProcConfig.disabled());
+  }
+
+  /**
+   * Free loopback ports, held open together so that they differ, and all chosen before anything
+   * binds port 0 (a port handed out to a later bind of 0 could be one of these).
+   */
+  private static int[] distinctFreePorts(int count) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < count; i++) {
+        sockets.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
+      }
+      return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
+    } finally {
+      for (ServerSocket socket : sockets) {
+        socket.close();
+      }
+    }
   }
 
   /** The bootstrap with every address on 127.0.0.1 and free ports; each rewrite must apply. */
