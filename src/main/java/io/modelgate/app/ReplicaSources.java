@@ -1,9 +1,11 @@
 package io.modelgate.app;
 
 import io.modelgate.config.DnsSourceConfig;
+import io.modelgate.config.KubernetesSourceConfig;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.SourceConfig;
 import io.modelgate.sources.DnsReplicaSource;
+import io.modelgate.sources.KubernetesReplicaSource;
 import io.modelgate.sources.MergedSources;
 import io.modelgate.sources.ReplicaSource;
 import io.modelgate.sources.StaticReplicaSource;
@@ -65,6 +67,6 @@ final class ReplicaSources {
     if (source instanceof DnsSourceConfig dns) {
       return new DnsReplicaSource(dns, clock);
     }
-    throw new IllegalStateException("unsupported replica source: " + source);
+    return new KubernetesReplicaSource((KubernetesSourceConfig) source, clock);
   }
 }

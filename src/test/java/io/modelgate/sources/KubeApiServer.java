@@ -121,7 +121,11 @@ public final class KubeApiServer implements AutoCloseable {
             "--secure-port=" + apiserverPort,
             "--cert-dir=" + dir.resolve("certs"),
             "--token-auth-file=" + dir.resolve("tokens.csv"),
-            "--authorization-mode=AlwaysAllow",
+            // RBAC, so the manifests' Role can be proved; the fixture's own token is a master.
+            "--authorization-mode=Node,RBAC",
+            // Inside a network namespace with only lo there is no default route to pick an
+            // address from; an address of the namespace's benchmark range works there and here.
+            "--advertise-address=198.18.0.1",
             "--service-account-issuer=https://kubernetes.default.svc",
             "--service-account-key-file=" + dir.resolve("sa.pub"),
             "--service-account-signing-key-file=" + dir.resolve("sa.key"),
