@@ -18,12 +18,18 @@ import java.nio.file.Path;
  * that names the file, where in it, and what was expected.
  *
  * <pre>{@code
- * replicas:                     # required, at least one
+ * replicas:                     # the static list; required unless sources are given
  *   - id: r0                    # required, unique, [A-Za-z0-9_.-]+
  *     host: 127.0.0.1           # required; DNS name or IP address, no port (see Hosts)
  *     grpcPort: 8500            # 1..65535, default 8500
  *     restPort: 8501            # 1..65535, default 8501
  *     protocol: grpc            # grpc | rest (how it is probed), default grpc
+ * sources:                      # optional: replicas discovered at runtime, merged with the list
+ *   - dns:                      # A/AAAA records of a name, asked every refreshMs (see DnsSourceSection)
+ *       name: tfs.ml.svc.cluster.local
+ *   - kubernetes:               # EndpointSlices of a Service, watched (see KubernetesSourceSection)
+ *       namespace: ml
+ *       service: tfserving
  * models:                       # required, at least one
  *   - name: resnet              # required, unique, [A-Za-z0-9_.-]+
  *     version: 2                # optional: pin one version (>= 0)
