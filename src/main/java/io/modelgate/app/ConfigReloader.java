@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -38,12 +37,7 @@ final class ConfigReloader implements AutoCloseable {
   private final Path file;
   private final Consumer<ModelgateConfig> apply;
   private final ScheduledExecutorService thread =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "modelgate-config-reload");
-            t.setDaemon(true);
-            return t;
-          });
+      DaemonThreads.scheduler("modelgate-config-reload");
   // On thread only:
   private ModelgateConfig running;
   private String lastProblem;

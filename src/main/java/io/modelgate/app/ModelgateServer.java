@@ -31,7 +31,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -207,12 +206,7 @@ public final class ModelgateServer implements AutoCloseable {
   static ModelgateServer start(ModelgateConfig config, Mode mode, ListenFields fields) {
     ReadinessPipeline pipeline = ReadinessPipeline.create(config);
     ScheduledExecutorService healthTicks =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread thread = new Thread(r, "modelgate-health-tick");
-              thread.setDaemon(true);
-              return thread;
-            });
+        DaemonThreads.scheduler("modelgate-health-tick");
     HealthService health =
         HealthService.start(pipeline.view(), pipeline.heartbeat(), Clock.systemUTC(), healthTicks);
     Server grpc = null;

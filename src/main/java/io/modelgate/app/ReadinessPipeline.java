@@ -12,7 +12,6 @@ import io.modelgate.view.HealthViewPublisher;
 import io.modelgate.view.HealthViewSource;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -24,9 +23,9 @@ import java.util.concurrent.TimeUnit;
  * #start()} it, read {@link #view()}, {@link #close()} it. Thread-safe.
  */
 public final class ReadinessPipeline implements AutoCloseable {
-  private final ScheduledExecutorService timer = daemonScheduler("modelgate-probe-timer");
-  private final ExecutorService readinessWriter = daemonThread("modelgate-readiness");
-  private final ExecutorService viewWriter = daemonThread("modelgate-view");
+  private final ScheduledExecutorService timer = DaemonThreads.scheduler("modelgate-probe-timer");
+  private final ExecutorService readinessWriter = DaemonThreads.single("modelgate-readiness");
+  private final ExecutorService viewWriter = DaemonThreads.single("modelgate-view");
   private final ReplicaSources configuredSources;
   private final MergedSources sources;
   private final HealthViewPublisher publisher;
@@ -110,19 +109,5 @@ public final class ReadinessPipeline implements AutoCloseable {
       executor.shutdownNow();
       Thread.currentThread().interrupt();
     }
-  }
-
-  private static ScheduledExecutorService daemonScheduler(String name) {
-    return Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name));
-  }
-
-  private static ExecutorService daemonThread(String name) {
-    return Executors.newSingleThreadExecutor(r -> daemon(r, name));
-  }
-
-  private static Thread daemon(Runnable task, String name) {
-    Thread thread = new Thread(task, name);
-    thread.setDaemon(true);
-    return thread;
   }
 }

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -66,12 +65,7 @@ public final class DnsReplicaSource implements ReplicaSource {
     Duration cap = Duration.ofSeconds(MAX_BACKOFF_SECONDS);
     this.maxBackoff = config.refresh().compareTo(cap) > 0 ? config.refresh() : cap;
     this.thread =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "modelgate-source-dns-" + config.name());
-              t.setDaemon(true);
-              return t;
-            });
+        SourceThread.named("modelgate-source-dns-" + config.name());
   }
 
   @Override

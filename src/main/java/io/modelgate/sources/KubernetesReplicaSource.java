@@ -20,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -89,12 +88,7 @@ public final class KubernetesReplicaSource implements ReplicaSource {
     this.clock = clock;
     this.name = "kubernetes " + config.namespace() + "/" + config.service();
     this.thread =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "modelgate-source-" + config.namespace() + "/" + config.service());
-              t.setDaemon(true);
-              return t;
-            });
+        SourceThread.named("modelgate-source-" + config.namespace() + "/" + config.service());
   }
 
   @Override

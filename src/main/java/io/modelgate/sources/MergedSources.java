@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -42,12 +43,7 @@ public final class MergedSources implements AutoCloseable {
   private final Duration firstReportTimeout;
   private final Clock clock;
   private final ScheduledExecutorService thread =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "modelgate-sources");
-            t.setDaemon(true);
-            return t;
-          });
+      SourceThread.named("modelgate-sources");
   // All below: on thread only.
   private List<Entry> entries;
   private final Map<String, SourceReport> latest = new LinkedHashMap<>();
@@ -74,7 +70,7 @@ public final class MergedSources implements AutoCloseable {
     try {
       // Started on the sources' thread, which owns the entries; returns once all have started.
       thread.submit(() -> entries.forEach(this::startSource)).get();
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new IllegalStateException("a replica source failed to start", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -261,7 +257,7 @@ public final class MergedSources implements AutoCloseable {
   public void close() {
     try {
       thread.submit(() -> entries.forEach(entry -> entry.source().close())).get();
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+    } catch (ExecutionException | RejectedExecutionException e) {
       log.warn("stopping replica sources: {}", e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

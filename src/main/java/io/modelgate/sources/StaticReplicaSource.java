@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -32,12 +31,7 @@ public final class StaticReplicaSource implements ReplicaSource {
   private final Duration refresh;
   private final Clock clock;
   private final ScheduledExecutorService thread =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "modelgate-source-static");
-            t.setDaemon(true);
-            return t;
-          });
+      SourceThread.named("modelgate-source-static");
   private final Set<String> unresolved = new HashSet<>(); // on thread only
   private List<Replica> last; // on thread only
   private volatile Consumer<SourceReport> listener;
