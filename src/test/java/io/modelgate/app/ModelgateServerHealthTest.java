@@ -50,9 +50,10 @@ import org.junit.jupiter.api.Test;
 class ModelgateServerHealthTest {
   private static final String MODEL = "half_plus_two";
   private static final Duration WAIT = Duration.ofSeconds(10);
+  /** Fast, but a replica is out only after two failed probes: one slow answer on a busy host is not a state. */
   private static final ProbeConfig FAST_PROBES =
       new ProbeConfig(
-          Duration.ofMillis(100), Duration.ofMillis(100), 1, 1, Duration.ofMillis(1000), 16, 0.1, Duration.ofSeconds(5));
+          Duration.ofMillis(200), Duration.ofMillis(200), 1, 2, Duration.ofMillis(1000), 16, 0.1, Duration.ofSeconds(5));
 
   private final HttpClient http = HttpClient.newHttpClient();
   private Simulator simulator;
