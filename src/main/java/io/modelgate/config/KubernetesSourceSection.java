@@ -35,13 +35,16 @@ final class KubernetesSourceSection {
       List.of(
           "namespace", "service", "grpcPort", "restPort", "protocol", "resyncMs", "kubeconfig", "drainMs");
   private static final int MAX_NAME_LENGTH = 63;
+  /** Kubernetes port names are IANA service names: at most 15 characters. */
+  private static final int MAX_PORT_NAME_LENGTH = 15;
   /** RFC 1123 label: namespaces. */
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   /** An RFC 1123 label with a letter, so that a quoted number is not taken for a port name. */
   private static final Pattern PORT_NAME = Pattern.compile("(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   /** RFC 1035 label: Service names (they start with a letter). */
   private static final Pattern SERVICE = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
-  private static final String PORT = "a port number from 1 to 65535 or a Service port name";
+  private static final String PORT =
+      "a port number from 1 to 65535 or a Service port name (at most 15 lower-case letters, digits, '-')";
   private static final String NAMESPACE_NAME = "a namespace name (lower-case letters, digits and '-')";
   private static final String SERVICE_NAME =
       "a Service name (lower-case letters, digits and '-', starting with a letter)";
@@ -92,7 +95,7 @@ final class KubernetesSourceSection {
   private static PortRef port(ConfigNode value) {
     if (value.isTextual()) {
       String name = value.string();
-      if (name.length() > MAX_NAME_LENGTH || !PORT_NAME.matcher(name).matches()) {
+      if (name.length() > MAX_PORT_NAME_LENGTH || !PORT_NAME.matcher(name).matches()) {
         throw value.error("expected " + PORT + ", got " + value.describe());
       }
       return PortRef.named(name);

@@ -487,15 +487,19 @@ class ConfigLoaderTest {
         Arguments.of(
             "kubernetes-port-out-of-range",
             "sources[0].kubernetes.grpcPort: expected a port number from 1 to 65535 or a Service port"
-                + " name, got 70000"),
+                + " name (at most 15 lower-case letters, digits, '-'), got 70000"),
         Arguments.of(
             "kubernetes-quoted-port-number",
             "sources[0].kubernetes.restPort: expected a port number from 1 to 65535 or a Service port"
-                + " name, got \"8501\""),
+                + " name (at most 15 lower-case letters, digits, '-'), got \"8501\""),
         Arguments.of(
             "kubernetes-bad-port-name",
             "sources[0].kubernetes.grpcPort: expected a port number from 1 to 65535 or a Service port"
-                + " name, got \"gRPC_port\""),
+                + " name (at most 15 lower-case letters, digits, '-'), got \"gRPC_port\""),
+        Arguments.of(
+            "kubernetes-port-name-too-long",
+            "sources[0].kubernetes.grpcPort: expected a port number from 1 to 65535 or a Service port"
+                + " name (at most 15 lower-case letters, digits, '-'), got \"grpc-inference-port\""),
         Arguments.of("kubernetes-zero-resync", "sources[0].kubernetes.resyncMs: must be > 0, got 0"),
         Arguments.of(
             "kubernetes-drain-above-one-day",
