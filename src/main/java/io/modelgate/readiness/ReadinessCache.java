@@ -13,6 +13,7 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.probing.ProbeKey;
 import io.modelgate.probing.ProbeOutcome;
 import io.modelgate.probing.ProbeResultSink;
+import io.modelgate.sources.Replica;
 import io.modelgate.sources.ReplicaSet;
 import io.modelgate.view.ReplicaHealth;
 import java.time.Clock;
@@ -67,7 +68,8 @@ public final class ReadinessCache implements ProbeResultSink {
   private final Ticker ticker;
   private final Cache<ProbeKey, Readiness> entries;
   private final Map<ProbeKey, ReplicaState> reportedStates = new HashMap<>(); // writer only
-  private Set<String> replicaIds = Set.of(); // writer only
+  /** The probed replicas by id; writer only. */
+  private Map<String, Replica> replicas = Map.of();
 
   /**
    * @param writer serialising executor for all state changes (see the class doc)
@@ -134,7 +136,7 @@ public final class ReadinessCache implements ProbeResultSink {
           Map<String, ModelConfig> byName = byName(next);
           for (String gone : models.keySet()) {
             if (!byName.containsKey(gone)) {
-              for (String replica : replicaIds) {
+              for (String replica : replicas.keySet()) {
                 ProbeKey key = new ProbeKey(replica, gone);
                 entries.invalidate(key);
                 reportedStates.remove(key);
@@ -177,24 +179,27 @@ public final class ReadinessCache implements ProbeResultSink {
   }
 
   /**
-   * Follows the probed replicas: the state of one that left is dropped (nothing of it is kept,
-   * and an outcome of it that raced the change is ignored), then the listener hears of the set.
+   * Follows the probed replicas: the state of one that left, or moved to another address, is
+   * dropped (nothing of it is kept, and an outcome of it that raced the change is ignored), then
+   * the listener hears of the set.
    */
   @Override
   public void replicasChanged(ReplicaSet set) {
     writer.execute(
         () -> {
-          Set<String> next = set.byId().keySet();
-          for (String gone : replicaIds) {
-            if (!next.contains(gone)) {
+          Map<String, Replica> next = set.byId();
+          for (Replica old : replicas.values()) {
+            Replica now = next.get(old.id());
+            // A replica at a new address is a new replica: what the old one answered is forgotten.
+            if (now == null || !now.sameEndpoint(old)) {
               for (String model : models.keySet()) {
-                ProbeKey key = new ProbeKey(gone, model);
+                ProbeKey key = new ProbeKey(old.id(), model);
                 entries.invalidate(key);
                 reportedStates.remove(key);
               }
             }
           }
-          replicaIds = Set.copyOf(next);
+          replicas = Map.copyOf(next);
           try {
             listener.replicasChanged(set);
           } catch (RuntimeException e) {
@@ -209,7 +214,7 @@ public final class ReadinessCache implements ProbeResultSink {
   }
 
   private void apply(ProbeKey key, ModelConfig model, ProbeOutcome outcome) {
-    if (!replicaIds.contains(key.replicaId())) {
+    if (!replicas.containsKey(key.replicaId())) {
       return; // its replica left while the outcome was on its way
     }
     Readiness previous = entries.getIfPresent(key);
@@ -291,7 +296,7 @@ public final class ReadinessCache implements ProbeResultSink {
   private void expired(ProbeKey key) {
     // An outcome applied after the expiry but before this notice made a fresh entry, which is
     // newer than the expiry (and published it already).
-    if (entries.getIfPresent(key) == null && replicaIds.contains(key.replicaId())) {
+    if (entries.getIfPresent(key) == null && replicas.containsKey(key.replicaId())) {
       reportStale(key);
     }
   }

@@ -385,6 +385,23 @@ class ReadinessCacheTest {
   }
 
   @Test
+  void aReplicaAtANewAddressStartsOverSoItsFirstAnswerThereIsReported() {
+    cache.accept("r1", "resnet", reported(v(1, VersionState.AVAILABLE)));
+    writer.runAll();
+
+    cache.replicasChanged(
+        ReplicaSet.of(
+            List.of(
+                new Replica("r1", "10.0.0.9", "10.0.0.9", 8500, 8501, Protocol.GRPC, "", false),
+                new Replica("r2", "127.0.0.1", "127.0.0.1", 8510, 8511, Protocol.GRPC, "", false))));
+    cache.accept("r1", "resnet", reported(v(1, VersionState.AVAILABLE)));
+    writer.runAll();
+
+    // The view shows the moved replica UNKNOWN: the same answer at its new address must reach it.
+    assertThat(reports).extracting(ReplicaHealth::state).containsExactly(ReplicaState.READY, ReplicaState.READY);
+  }
+
+  @Test
   void keysAreIndependent() {
     cache.accept("r1", "resnet", reported(v(1, VersionState.AVAILABLE)));
     cache.accept("r2", "resnet", reported(v(1, VersionState.LOADING)));
