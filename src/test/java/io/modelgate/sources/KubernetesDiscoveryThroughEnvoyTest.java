@@ -69,7 +69,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Every test starts from the same Service: three pods, {@code tfs-2} not ready in Kubernetes'
  * terms but with its model AVAILABLE. The API server and etcd are started once for the class
- * (a few seconds each time), each test in a namespace of its own; everything else is per test.
+ * (a start takes seconds) and each test has a namespace of its own; everything else is started
+ * and stopped per test.
  */
 @Tag(NetworkNamespace.TAG)
 class KubernetesDiscoveryThroughEnvoyTest {
