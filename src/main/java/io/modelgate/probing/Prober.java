@@ -189,7 +189,9 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
   }
 
   private void remove(Slot slot) {
-    slot.removed = true;
+    synchronized (slot) {
+      slot.removed = true;
+    }
     slots.remove(slot.key, slot);
   }
 
@@ -337,11 +339,16 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     if (outcome instanceof ProbeOutcome.Failed) {
       failed.increment();
     }
-    if (!closed && !slot.removed) {
-      try {
-        sink.accept(slot.key.replicaId(), slot.key.model(), outcome);
-      } catch (RuntimeException e) {
-        LOG.error("probe result sink failed for {}", slot.key, e);
+    // Under the slot's lock, so an outcome is handed over either before its replica's removal
+    // reaches the sink (and is dropped with it there) or not at all: never after, where it would
+    // land on a replica that came back under the same id at a new address.
+    synchronized (slot) {
+      if (!closed && !slot.removed) {
+        try {
+          sink.accept(slot.key.replicaId(), slot.key.model(), outcome);
+        } catch (RuntimeException e) {
+          LOG.error("probe result sink failed for {}", slot.key, e);
+        }
       }
     }
     // A first failure is confirmed at once instead of an interval later: with the default
