@@ -43,8 +43,10 @@ import java.util.concurrent.Future;
  * (from {@code /status}: the latest READY {@code since}, which is when the answering probe was
  * taken in) and until a real Envoy holds every one HEALTHY in both of the model's clusters
  * (its {@code membership_healthy} gauges, polled every 10 ms), and the CPU modelgate used from T0
- * to then. Baseline in the same run: a fresh modelgate and Envoy given the same R replicas as a
- * static {@code replicas:} list, timed from the process's start. Rounds alternate the two.
+ * to then; twice per modelgate: the first wave meets code that has never run (cold), then the
+ * slices are deleted and written again (warm). Baseline in the same run: a fresh modelgate and
+ * Envoy given the same R replicas as a static {@code replicas:} list, timed from the process's
+ * start. Rounds alternate the two.
  *
  * <p>Runs only inside the network namespace {@code src/test/kube/netns/bin/java} makes (the API
  * server refuses loopback addresses in a slice): one simulated replica bound to 0.0.0.0 answers on
@@ -63,15 +65,19 @@ public final class DiscoveryScaleBenchmark {
   private static final String SERVICE_LABEL = "kubernetes.io/service-name";
   private static final Duration LIMIT = Duration.ofSeconds(60);
   private static final Duration POLL = Duration.ofMillis(10);
+  /** Before each T0, so that the view and Envoy hold the state the wave starts from. */
+  private static final Duration SETTLE = Duration.ofSeconds(2);
+  private static final Duration DRAIN = Duration.ofSeconds(1);
   private static final List<String> MODELGATE_JVM =
       List.of("-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * One measured start of modelgate. Seconds from T0: all READY in the view, all HEALTHY in
-   * Envoy; modelgate's CPU seconds from T0 to the latter; for the discovery run, the seconds the
-   * slices took to write and the CPU modelgate had used by T0 (its own idle start); for the static
-   * run, the seconds until {@code /healthz} answered (JVM start).
+   * One wave of R replicas. Seconds from T0: all READY in the view, all HEALTHY in Envoy;
+   * modelgate's CPU seconds from T0 to the latter; the peak heap used meanwhile. For a discovery
+   * wave, {@code beforeSeconds} is how long the slices took to write and {@code cpuBefore} the CPU
+   * modelgate had used by T0; for the static run, the seconds and CPU until {@code /healthz}
+   * answered (the JVM's start).
    */
   record Measurement(
       double readySeconds, double healthySeconds, double cpuSeconds, double beforeSeconds, double cpuBefore,
@@ -101,7 +107,7 @@ public final class DiscoveryScaleBenchmark {
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
     NetworkNamespace.require();
     long started = System.nanoTime();
-    List<Measurement> discovery = new ArrayList<>();
+    List<Waves> discovery = new ArrayList<>();
     List<Measurement> statics = new ArrayList<>();
     // One TF Serving on every address of the namespace's 198.18.0.0/15: each pod is an address.
     try (Simulator simulator =
@@ -127,8 +133,15 @@ public final class DiscoveryScaleBenchmark {
     Files.writeString(Path.of("bench/results/discovery-scale.md"), markdown);
   }
 
-  /** A fresh modelgate on an empty Service, then R endpoints in S slices written at once. */
-  private Measurement discoveryRun(int round) throws Exception {
+  /** The two waves of one discovery run: into a just-started modelgate, and again into the same one. */
+  record Waves(Measurement cold, Measurement warm) {}
+
+  /**
+   * A fresh modelgate on an empty Service, then R endpoints in S slices written at once (cold: the
+   * probe, view and xDS paths have not run yet); then the slices deleted, and once Envoy has no
+   * endpoint left, written again (warm: the same process, its code compiled).
+   */
+  private Waves discoveryRun(int round) throws Exception {
     String namespace = "bench-" + round + "-" + Long.toHexString(System.nanoTime());
     createService(namespace);
     Ports ports = Ports.free();
@@ -140,45 +153,59 @@ public final class DiscoveryScaleBenchmark {
             + "      grpcPort: grpc\n"
             + "      restPort: http\n"
             + "      kubeconfig: " + apiServer.kubeconfig().toAbsolutePath() + "\n"
+            // Only the wave of deletions waits for it; nothing measured does.
+            + "      drainMs: " + DRAIN.toMillis() + "\n"
             + commonYaml(ports);
     long spawned = System.nanoTime();
     try (ModelgateProcess modelgate = startModelgate("discovery", yaml, ports);
         JvmProcessMeter meter = new JvmProcessMeter(modelgate.pid());
         EnvoyProcess envoy = EnvoyProcess.startWithAds(ports.xds())) {
       await("Envoy LIVE on the empty Service", envoy::ready);
-      // Let the start settle: the view and Envoy hold the empty Service.
-      Thread.sleep(2000);
-      List<EndpointSlice> all = new ArrayList<>();
+      Thread.sleep(SETTLE.toMillis());
+      log("discovery: modelgate used " + String.format("%.2f", JvmProcessMeter.cpuNanos(modelgate.pid()) / 1e9)
+          + " s CPU in the " + String.format("%.1f", (System.nanoTime() - spawned) / 1e9) + " s before the first wave");
+      Measurement cold = wave(namespace, ports, modelgate, meter, envoy);
       for (int s = 0; s < slices; s++) {
-        all.add(slice(namespace, s));
+        kube.discovery().v1().endpointSlices().inNamespace(namespace).withName(SERVICE + "-" + s).delete();
       }
-      double cpuBefore = JvmProcessMeter.cpuNanos(modelgate.pid()) / 1e9;
-      double sinceSpawn = (System.nanoTime() - spawned) / 1e9;
-      meter.resetPeaks();
-      Instant t0Wall = Instant.now();
-      long t0 = System.nanoTime();
-      ExecutorService writers = Executors.newFixedThreadPool(slices);
-      try {
-        List<Future<?>> writes = new ArrayList<>();
-        for (EndpointSlice slice : all) {
-          writes.add(writers.submit(() -> kube.discovery().v1().endpointSlices().inNamespace(namespace).resource(slice).create()));
-        }
-        for (Future<?> write : writes) {
-          write.get();
-        }
-      } finally {
-        writers.shutdown();
-      }
-      double written = (System.nanoTime() - t0) / 1e9;
-      long healthy = awaitHealthy(envoy, modelgate);
-      double cpu = JvmProcessMeter.cpuNanos(modelgate.pid()) / 1e9 - cpuBefore;
-      double ready = lastReadySeconds(ports, t0Wall);
-      log("discovery: slices written in " + String.format("%.3f", written) + " s; modelgate had used "
-          + String.format("%.2f", cpuBefore) + " s CPU in the " + String.format("%.1f", sinceSpawn) + " s before T0");
-      return new Measurement(ready, (healthy - t0) / 1e9, cpu, written, cpuBefore, meter.peakUsedKib() / 1024);
+      await("every endpoint gone from Envoy", () -> gauge(envoyStats(envoy), membership(Upstream.GRPC, "total")) == 0);
+      Thread.sleep(SETTLE.toMillis());
+      Measurement warm = wave(namespace, ports, modelgate, meter, envoy);
+      return new Waves(cold, warm);
     } finally {
       kube.namespaces().withName(namespace).delete();
     }
+  }
+
+  /** T0: the S slices created at once, one thread each; then until all READY and all HEALTHY. */
+  private Measurement wave(
+      String namespace, Ports ports, ModelgateProcess modelgate, JvmProcessMeter meter, EnvoyProcess envoy)
+      throws Exception {
+    List<EndpointSlice> all = new ArrayList<>();
+    for (int s = 0; s < slices; s++) {
+      all.add(slice(namespace, s));
+    }
+    double cpuBefore = JvmProcessMeter.cpuNanos(modelgate.pid()) / 1e9;
+    meter.resetPeaks();
+    Instant t0Wall = Instant.now();
+    long t0 = System.nanoTime();
+    ExecutorService writers = Executors.newFixedThreadPool(slices);
+    try {
+      List<Future<?>> writes = new ArrayList<>();
+      for (EndpointSlice slice : all) {
+        writes.add(writers.submit(() -> kube.discovery().v1().endpointSlices().inNamespace(namespace).resource(slice).create()));
+      }
+      for (Future<?> write : writes) {
+        write.get();
+      }
+    } finally {
+      writers.shutdown();
+    }
+    double written = (System.nanoTime() - t0) / 1e9;
+    long healthy = awaitHealthy(envoy, modelgate);
+    double cpu = JvmProcessMeter.cpuNanos(modelgate.pid()) / 1e9 - cpuBefore;
+    double ready = lastReadySeconds(ports, t0Wall);
+    return new Measurement(ready, (healthy - t0) / 1e9, cpu, written, cpuBefore, meter.peakUsedKib() / 1024);
   }
 
   /** A fresh modelgate given the same R replicas as a static list, timed from its start. */
@@ -224,7 +251,13 @@ public final class DiscoveryScaleBenchmark {
   private ModelgateProcess startModelgate(String name, String yaml, Ports ports) throws Exception {
     Path config = dir.resolve("discovery-scale-" + name + ".yaml");
     Files.writeString(config, yaml);
-    return ModelgateProcess.start(MODELGATE_JVM, List.of("control-plane", "--config", config.toString()), ports.http());
+    List<String> jvm = new ArrayList<>(MODELGATE_JVM);
+    // -Dbench.modelgateJvm="-XX:StartFlightRecording=..." profiles modelgate (options split at spaces).
+    String extra = System.getProperty("bench.modelgateJvm", "").replace("{run}", name);
+    if (!extra.isBlank()) {
+      jvm.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    return ModelgateProcess.start(jvm, List.of("control-plane", "--config", config.toString()), ports.http());
   }
 
   /**
@@ -232,16 +265,12 @@ public final class DiscoveryScaleBenchmark {
    * System.nanoTime of the poll that saw it.
    */
   private long awaitHealthy(EnvoyProcess envoy, ModelgateProcess modelgate) throws Exception {
-    String grpc = "cluster." + ClusterNames.model(MODEL, Upstream.GRPC) + ".membership_healthy: ";
-    String rest = "cluster." + ClusterNames.model(MODEL, Upstream.REST) + ".membership_healthy: ";
+    String grpc = membership(Upstream.GRPC, "healthy");
+    String rest = membership(Upstream.REST, "healthy");
     long deadline = System.nanoTime() + LIMIT.toNanos();
     String stats = "";
     while (System.nanoTime() < deadline) {
-      try {
-        stats = envoy.admin("/stats?filter=membership_healthy");
-      } catch (IOException notYet) {
-        stats = "";
-      }
+      stats = envoyStats(envoy);
       if (gauge(stats, grpc) == replicas && gauge(stats, rest) == replicas) {
         return System.nanoTime();
       }
@@ -252,6 +281,20 @@ public final class DiscoveryScaleBenchmark {
     }
     throw new IllegalStateException("Envoy did not have " + replicas + " healthy members within " + LIMIT + ": " + stats
         + "\nmodelgate: " + modelgate.output());
+  }
+
+  /** Envoy's cluster membership gauges; "" while its admin port does not answer. */
+  private static String envoyStats(EnvoyProcess envoy) throws InterruptedException {
+    try {
+      return envoy.admin("/stats?filter=membership_");
+    } catch (IOException notYet) {
+      return "";
+    }
+  }
+
+  /** The start of the line of one membership gauge (healthy, total) of one of the model's clusters. */
+  private static String membership(Upstream upstream, String gauge) {
+    return "cluster." + ClusterNames.model(MODEL, upstream) + ".membership_" + gauge + ": ";
   }
 
   private static long gauge(String stats, String prefix) {

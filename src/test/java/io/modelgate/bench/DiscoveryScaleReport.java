@@ -19,59 +19,49 @@ import java.util.function.ToDoubleFunction;
 final class DiscoveryScaleReport {
   private DiscoveryScaleReport() {}
 
-  static String markdown(int replicas, int slices, List<Measurement> discovery, List<Measurement> statics, double totalSeconds) {
+  static String markdown(
+      int replicas, int slices, List<DiscoveryScaleBenchmark.Waves> discovery, List<Measurement> statics,
+      double totalSeconds) {
+    List<Measurement> cold = discovery.stream().map(DiscoveryScaleBenchmark.Waves::cold).toList();
+    List<Measurement> warm = discovery.stream().map(DiscoveryScaleBenchmark.Waves::warm).toList();
     StringBuilder md = new StringBuilder();
     md.append(String.format(Locale.ROOT, "# Discovery at scale: %,d replicas through %d EndpointSlices%n%n", replicas, slices));
     md.append(String.format(Locale.ROOT,
-        "Machine: %d cores (%s), %s %s; Envoy and kube-apiserver %s with etcd on the same machine. Run %s, "
+        "Machine: %d cores (%s), %s %s; Envoy, kube-apiserver %s and etcd on the same machine. Run %s, "
             + "%d rounds, %.0f s in all. Written by `bench/discovery-scale`.%n%n",
         Runtime.getRuntime().availableProcessors(), cpuModel(), System.getProperty("java.vm.name"),
         System.getProperty("java.version"), io.modelgate.sources.KubeApiServer.KUBE_VERSION, LocalDate.now(),
         discovery.size(), totalSeconds));
 
-    double dReady = median(discovery, Measurement::readySeconds);
-    double dHealthy = median(discovery, Measurement::healthySeconds);
-    double dCpu = median(discovery, Measurement::cpuSeconds);
-    double sReady = median(statics, Measurement::readySeconds);
-    double sHealthy = median(statics, Measurement::healthySeconds);
-    double sCpu = median(statics, Measurement::cpuSeconds);
-    double sReadyWarm = median(statics, m -> m.readySeconds() - m.beforeSeconds());
-    double sHealthyWarm = median(statics, m -> m.healthySeconds() - m.beforeSeconds());
-    double sCpuWarm = median(statics, m -> m.cpuSeconds() - m.cpuBefore());
+    Figures c = Figures.of(cold, m -> 0, m -> 0);
+    Figures w = Figures.of(warm, m -> 0, m -> 0);
+    Figures s = Figures.of(statics, m -> 0, m -> 0);
+    Figures sw = Figures.of(statics, Measurement::beforeSeconds, Measurement::cpuBefore);
     md.append("## Summary (medians over the rounds)\n\n");
     md.append("| replicas | slices | how modelgate learns them | T0 | T0 → all READY in modelgate's view | "
         + "T0 → all HEALTHY in Envoy (both clusters) | modelgate CPU, T0 → all HEALTHY |\n");
     md.append("|---:|---:|---|---|---:|---:|---:|\n");
-    md.append(String.format(Locale.ROOT,
-        "| %,d | %d | `kubernetes` source, slices created at once | slices written (running modelgate, empty Service) "
-            + "| %.2f s | %.2f s | %.2f s |%n", replicas, slices, dReady, dHealthy, dCpu));
-    md.append(String.format(Locale.ROOT,
-        "| %,d | - | static `replicas:` list (baseline) | process started | %.2f s | %.2f s | %.2f s |%n",
-        replicas, sReady, sHealthy, sCpu));
-    md.append(String.format(Locale.ROOT,
-        "| %,d | - | static list, less the JVM start (to `/healthz` answering) | `/healthz` answers | %.2f s | %.2f s "
-            + "| %.2f s |%n", replicas, sReadyWarm, sHealthyWarm, sCpuWarm));
-    md.append(String.format(Locale.ROOT,
-        "| | | **ratio discovery / static** | | **%.2f ×** | **%.2f ×** | **%.2f ×** |%n",
-        dReady / sReady, dHealthy / sHealthy, dCpu / sCpu));
-    md.append(String.format(Locale.ROOT,
-        "| | | ratio discovery / static less the JVM start | | %.2f × | %.2f × | %.2f × |%n%n",
-        dReady / sReadyWarm, dHealthy / sHealthyWarm, dCpu / sCpuWarm));
+    row(md, replicas, String.valueOf(slices), "`kubernetes` source, first wave (cold)",
+        "slices created at once, modelgate running on the empty Service", c);
+    row(md, replicas, String.valueOf(slices), "`kubernetes` source, second wave (warm)",
+        "slices deleted, gone from Envoy, created again in the same modelgate", w);
+    row(md, replicas, "-", "static `replicas:` list (**baseline**)", "process started", s);
+    row(md, replicas, "-", "static list, less the JVM start", "`/healthz` answers", sw);
+    ratio(md, "**cold discovery / static**", c, s);
+    ratio(md, "**warm discovery / static**", w, s);
+    ratio(md, "cold discovery / static less the JVM start", c, sw);
+    ratio(md, "warm discovery / static less the JVM start", w, sw);
+    md.append('\n');
 
     md.append("## Every round\n\n");
-    md.append("| round | run | before T0 / to `/healthz` | modelgate CPU before | all READY | all HEALTHY in Envoy "
-        + "| modelgate CPU | modelgate heap, peak used |\n");
+    md.append("| round | run | slices written in / JVM start to `/healthz` | modelgate CPU before T0 / in the JVM start "
+        + "| all READY | all HEALTHY in Envoy | modelgate CPU | modelgate heap, peak used |\n");
     md.append("|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < discovery.size(); i++) {
-      Measurement d = discovery.get(i);
-      md.append(String.format(Locale.ROOT,
-          "| %d | discovery | slices written in %.3f s | %.2f s (its start, before T0) | %.2f s | %.2f s | %.2f s | %.0f MiB |%n",
-          i + 1, d.beforeSeconds(), d.cpuBefore(), d.readySeconds(), d.healthySeconds(), d.cpuSeconds(), d.peakHeapMib()));
+      round(md, i + 1, "discovery, cold", cold.get(i));
+      round(md, i + 1, "discovery, warm", warm.get(i));
       if (i < statics.size()) {
-        Measurement s = statics.get(i);
-        md.append(String.format(Locale.ROOT,
-            "| %d | static | `/healthz` after %.2f s | %.2f s (in the total) | %.2f s | %.2f s | %.2f s | %.0f MiB |%n",
-            i + 1, s.beforeSeconds(), s.cpuBefore(), s.readySeconds(), s.healthySeconds(), s.cpuSeconds(), s.peakHeapMib()));
+        round(md, i + 1, "static", statics.get(i));
       }
     }
     md.append('\n');
@@ -89,7 +79,10 @@ final class DiscoveryScaleReport {
     md.append(String.format(Locale.ROOT,
         "- Discovery: a fresh modelgate with a `kubernetes` source on a Service with no EndpointSlice, and a fresh Envoy; "
             + "2 s after Envoy is LIVE, T0: %d slices of about %d ready endpoints (Pod `targetRef`, named ports `grpc` "
-            + "and `http`) are created at once, one thread each, in a real kube-apiserver.%n",
+            + "and `http`) are created at once, one thread each, in a real kube-apiserver. That first wave meets "
+            + "code that has not run yet in the process (probe channels, view, xDS building: the JIT compiles them "
+            + "meanwhile); then the slices are deleted (`drainMs: 1000`), and 2 s after Envoy has no endpoint left "
+            + "the same slices are created again: the second, warm wave.%n",
         slices, (replicas + slices - 1) / slices));
     md.append("- Baseline: a fresh modelgate whose file lists the same replicas (same ids, addresses and ports) under "
         + "`replicas:`, and a fresh Envoy started once its `/healthz` answers; T0 is the process's start, so its "
@@ -100,6 +93,32 @@ final class DiscoveryScaleReport {
         + "All HEALTHY: Envoy's `membership_healthy` gauges of `modelgate/<model>/grpc` and `.../rest` both at the "
         + "replica count, polled every 10 ms from its admin port; CPU is read at that poll.\n");
     return md.toString();
+  }
+
+  /** Medians of one kind of wave, less what {@code less} and {@code lessCpu} say of each. */
+  private record Figures(double ready, double healthy, double cpu) {
+    static Figures of(List<Measurement> runs, ToDoubleFunction<Measurement> less, ToDoubleFunction<Measurement> lessCpu) {
+      return new Figures(
+          median(runs, m -> m.readySeconds() - less.applyAsDouble(m)),
+          median(runs, m -> m.healthySeconds() - less.applyAsDouble(m)),
+          median(runs, m -> m.cpuSeconds() - lessCpu.applyAsDouble(m)));
+    }
+  }
+
+  private static void row(StringBuilder md, int replicas, String slices, String how, String t0, Figures f) {
+    md.append(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %.2f s | %.2f s | %.2f s |%n",
+        replicas, slices, how, t0, f.ready(), f.healthy(), f.cpu()));
+  }
+
+  private static void ratio(StringBuilder md, String what, Figures a, Figures b) {
+    md.append(String.format(Locale.ROOT, "| | | %s | | %.2f × | %.2f × | %.2f × |%n",
+        what, a.ready() / b.ready(), a.healthy() / b.healthy(), a.cpu() / b.cpu()));
+  }
+
+  private static void round(StringBuilder md, int round, String run, Measurement m) {
+    md.append(String.format(Locale.ROOT, "| %d | %s | %.3f s | %.2f s | %.2f s | %.2f s | %.2f s | %.0f MiB |%n",
+        round, run, m.beforeSeconds(), m.cpuBefore(), m.readySeconds(), m.healthySeconds(), m.cpuSeconds(),
+        m.peakHeapMib()));
   }
 
   private static double median(List<Measurement> runs, ToDoubleFunction<Measurement> figure) {
