@@ -86,7 +86,7 @@ final class DiscoveryScaleReport {
         slices, (replicas + slices - 1) / slices));
     md.append("- Baseline: a fresh modelgate whose file lists the same replicas (same ids, addresses and ports) under "
         + "`replicas:`, and a fresh Envoy started once its `/healthz` answers; T0 is the process's start, so its "
-        + "figures include the JVM start (the third summary row leaves it out). Rounds alternate discovery and "
+        + "figures include the JVM start (the summary row \"less the JVM start\" leaves it out). Rounds alternate discovery and "
         + "baseline.\n");
     md.append("- All READY: the latest READY `since` in modelgate's `/status` (when the probe answer that made the "
         + "replica READY was taken in), read once Envoy has them all, so nothing polls modelgate while it is measured. "
