@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * complete=false}. A replica set adds each new replica UNKNOWN "not probed yet" and drops each one
  * that left; a replica that is terminating is DRAINING in every model whatever its probes say (and
  * gets its probed state back if it stops terminating). Each change of a key's state, versions or
- * reason publishes version + 1; a change that changes nothing publishes nothing. Models keep
+ * reason publishes a new view; a change that changes nothing publishes nothing. Models keep
  * configuration order, replicas the set's order. The view turns complete once every key of the
  * replicas known by then has reported at least once, or when {@code startupTimeout} has passed
  * since {@link #start} (then a WARN names the keys still unprobed). A replica that joins a
@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * are built and listeners called there, in publication order. Until the view is complete, changes
  * that queue up are folded into one view: a cold start reports every key at once (20,000 for 1,000
  * replicas x 20 models), and a view per report would copy a model's replica map each time. After
- * that each change is its own view. A listener that throws is logged and the others are still
+ * that, changes that queue up share a view as long as no key changes twice in it (so each state a
+ * key passes through is still seen), and a change of replicas or models is a view of its own. A
+ * listener that throws is logged and the others are still
  * called.
  */
 public final class HealthViewPublisher
@@ -183,11 +185,35 @@ public final class HealthViewPublisher
     for (Change change = changes.poll(); change != null; change = changes.poll()) {
       batch.add(change);
     }
-    if (current.complete()) {
-      // Once complete every change is its own view: consumers see each state a key passes through.
-      batch.forEach(change -> fold(List.of(change)));
-    } else {
+    if (!current.complete()) {
       fold(batch);
+      return;
+    }
+    // Once complete, changes queued together share a view as long as no key changes twice in
+    // it: consumers still see each state a key passes through, and a thousand replicas joining
+    // at once build a handful of views instead of a thousand copies of every model's map.
+    List<Change> run = new ArrayList<>();
+    Set<ProbeKey> inRun = new HashSet<>();
+    for (Change change : batch) {
+      if (change instanceof Probed probed) {
+        if (!inRun.add(new ProbeKey(probed.health().replicaId(), probed.model()))) {
+          fold(run);
+          run = new ArrayList<>();
+          inRun.clear();
+          inRun.add(new ProbeKey(probed.health().replicaId(), probed.model()));
+        }
+        run.add(change);
+      } else {
+        if (!run.isEmpty()) {
+          fold(run);
+          run = new ArrayList<>();
+          inRun.clear();
+        }
+        fold(List.of(change));
+      }
+    }
+    if (!run.isEmpty()) {
+      fold(run);
     }
   }
 

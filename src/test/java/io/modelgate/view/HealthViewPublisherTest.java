@@ -338,6 +338,29 @@ class HealthViewPublisherTest {
     assertThat(publisher.current().version()).isEqualTo(version);
   }
 
+  @Test
+  void onceCompleteChangesQueuedTogetherShareAViewUnlessAKeyChangesTwice() {
+    List<Runnable> queued = new ArrayList<>();
+    HealthViewPublisher busy = new HealthViewPublisher(MODELS, Duration.ofHours(1), CLOCK, queued::add);
+    busy.replicasChanged(ReplicaSet.of(REPLICAS));
+    for (String model : List.of("resnet", "bert")) {
+      REPLICAS.forEach(replica -> busy.readinessChanged(model, ready(replica.id())));
+    }
+    queued.remove(0).run();
+    busy.subscribe(seen::add);
+
+    busy.readinessChanged("resnet", health("r1", ReplicaState.LOADING, "version 2 LOADING"));
+    busy.readinessChanged("resnet", health("r2", ReplicaState.LOADING, "version 2 LOADING"));
+    busy.readinessChanged("bert", health("r1", ReplicaState.LOADING, "version 2 LOADING"));
+    busy.readinessChanged("resnet", ready("r1"));
+    queued.remove(0).run();
+
+    assertThat(seen).hasSize(2);
+    assertThat(seen.get(0).models().get("resnet").replicas().get("r1").state()).isEqualTo(ReplicaState.LOADING);
+    assertThat(seen.get(0).models().get("bert").replicas().get("r1").state()).isEqualTo(ReplicaState.LOADING);
+    assertThat(seen.get(1).models().get("resnet").replicas().get("r1").state()).isEqualTo(ReplicaState.READY);
+  }
+
   private void completeWithEveryKeyReady() {
     for (String model : List.of("resnet", "bert")) {
       for (Replica replica : REPLICAS) {
