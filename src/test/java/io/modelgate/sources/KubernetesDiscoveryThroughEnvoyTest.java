@@ -16,14 +16,9 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.modelgate.app.ModelgateServer;
-import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.KubernetesSourceConfig;
 import io.modelgate.config.KubernetesSourceConfig.PortRef;
-import io.modelgate.config.ListenConfig;
-import io.modelgate.config.ModelConfig;
-import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.Protocol;
-import io.modelgate.config.XdsConfig;
 import io.modelgate.envoy.EnvoyProcess;
 import io.modelgate.netns.NetworkNamespace;
 import io.modelgate.probing.VersionState;
@@ -40,7 +35,6 @@ import io.modelgate.xds.InferenceClient;
 import io.modelgate.xds.RoutingRig;
 import io.modelgate.xds.TrafficLoop;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -151,20 +145,7 @@ class KubernetesDiscoveryThroughEnvoyTest {
             Optional.of(apiServer.kubeconfig()),
             DRAIN);
     modelgate =
-        ModelgateServer.start(
-            new ModelgateConfig(
-                List.of(),
-                List.of(ModelConfig.any(MODEL)),
-                RoutingRig.FAST_PROBES,
-                ListenConfig.loopbackEphemeral(),
-                new XdsConfig(
-                    new InetSocketAddress("127.0.0.1", xdsPort),
-                    new InetSocketAddress("127.0.0.1", listenerPort),
-                    Duration.ofMillis(250),
-                    2),
-                ExtProcConfig.disabled(),
-                List.of(source)),
-            ModelgateServer.Mode.CONTROL_PLANE);
+        DiscoveryControlPlane.start(MODEL, xdsPort, listenerPort, source);
     envoy = EnvoyProcess.startWithAds(xdsPort);
     await().atMost(Duration.ofSeconds(20)).until(envoy::ready);
     client = new InferenceClient(listenerPort);

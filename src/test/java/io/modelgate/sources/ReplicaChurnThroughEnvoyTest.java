@@ -5,21 +5,14 @@ import static org.awaitility.Awaitility.await;
 
 import io.modelgate.app.ModelgateServer;
 import io.modelgate.config.DnsSourceConfig;
-import io.modelgate.config.ExtProcConfig;
-import io.modelgate.config.ListenConfig;
-import io.modelgate.config.ModelConfig;
-import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.Protocol;
-import io.modelgate.config.XdsConfig;
 import io.modelgate.envoy.EnvoyProcess;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.simulator.SimulatorOptions;
 import io.modelgate.xds.InferenceClient;
 import io.modelgate.xds.InferenceClient.Answer;
-import io.modelgate.xds.RoutingRig;
 import io.modelgate.xds.TrafficLoop;
 import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -104,20 +97,11 @@ class ReplicaChurnThroughEnvoyTest {
     int xdsPort = EnvoyProcess.freePort();
     int listenerPort = EnvoyProcess.freePort();
     modelgate =
-        ModelgateServer.start(
-            new ModelgateConfig(
-                List.of(),
-                List.of(ModelConfig.any(MODEL)),
-                RoutingRig.FAST_PROBES,
-                ListenConfig.loopbackEphemeral(),
-                new XdsConfig(
-                    new InetSocketAddress("127.0.0.1", xdsPort),
-                    new InetSocketAddress("127.0.0.1", listenerPort),
-                    Duration.ofMillis(250),
-                    2),
-                ExtProcConfig.disabled(),
-                List.of(new DnsSourceConfig(NAME, grpcPort, restPort, Protocol.GRPC, TICK, List.of(dns.address()), DRAIN))),
-            ModelgateServer.Mode.CONTROL_PLANE);
+        DiscoveryControlPlane.start(
+            MODEL,
+            xdsPort,
+            listenerPort,
+            new DnsSourceConfig(NAME, grpcPort, restPort, Protocol.GRPC, TICK, List.of(dns.address()), DRAIN));
     envoy = EnvoyProcess.startWithAds(xdsPort);
     await().atMost(Duration.ofSeconds(20)).until(envoy::ready);
     client = new InferenceClient(listenerPort);
