@@ -25,32 +25,32 @@ final class UpstreamRoutes {
   }
 
   Route rest(RouteMatch.Builder match, String cluster, String servable) {
-    return Route.newBuilder()
-        .setMatch(match)
-        .setMetadata(LocalReplies.servable(servable))
-        .setRoute(
-            RouteAction.newBuilder()
-                .setCluster(cluster)
-                .setRetryPolicy(
-                    retryPolicy("reset,connect-failure,refused-stream,retriable-status-codes")
-                        // TF Serving's "Servable not found": the model left that replica.
-                        .addRetriableStatusCodes(ServableNotFound.HTTP_STATUS)))
-        .build();
+    return route(
+        match,
+        cluster,
+        servable,
+        retryPolicy("reset,connect-failure,refused-stream,retriable-status-codes")
+            // TF Serving's "Servable not found": the model left that replica.
+            .addRetriableStatusCodes(ServableNotFound.HTTP_STATUS));
   }
 
   Route grpc(RouteMatch.Builder match, String cluster, String servable) {
+    return route(
+        match,
+        cluster,
+        servable,
+        retryPolicy("reset,connect-failure,refused-stream,retriable-headers")
+            // NOT_FOUND, trailers-only, so the status is in the response headers.
+            .addRetriableHeaders(
+                RouteMatches.exactHeader("grpc-status", Integer.toString(ServableNotFound.GRPC_STATUS))));
+  }
+
+  private static Route route(
+      RouteMatch.Builder match, String cluster, String servable, RetryPolicy.Builder retries) {
     return Route.newBuilder()
         .setMatch(match)
         .setMetadata(LocalReplies.servable(servable))
-        .setRoute(
-            RouteAction.newBuilder()
-                .setCluster(cluster)
-                .setRetryPolicy(
-                    retryPolicy("reset,connect-failure,refused-stream,retriable-headers")
-                        // NOT_FOUND, trailers-only, so the status is in the response headers.
-                        .addRetriableHeaders(
-                            RouteMatches.exactHeader(
-                                "grpc-status", Integer.toString(ServableNotFound.GRPC_STATUS)))))
+        .setRoute(RouteAction.newBuilder().setCluster(cluster).setRetryPolicy(retries))
         .build();
   }
 

@@ -64,6 +64,9 @@ class DnsDiscoveryThroughEnvoyTest {
 
   @AfterEach
   void stop() throws Exception {
+    if (client != null) {
+      client.close();
+    }
     if (envoy != null) {
       envoy.close();
     }
