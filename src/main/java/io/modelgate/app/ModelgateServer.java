@@ -11,6 +11,7 @@ import io.modelgate.config.ConfigLoader;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelgateConfig;
+import io.modelgate.extproc.ExtProcCounters;
 import io.modelgate.extproc.ExtProcServer;
 import io.modelgate.extproc.ExternalProcessorService;
 import io.modelgate.extproc.PassiveDetector;
@@ -18,6 +19,7 @@ import io.modelgate.grpcserver.GrpcServerPolicy;
 import io.modelgate.health.HealthHttpHandler;
 import io.modelgate.health.HealthService;
 import io.modelgate.view.HealthViewSource;
+import io.modelgate.xds.AppliedViews;
 import io.modelgate.xds.EnvoyResources;
 import io.modelgate.xds.XdsServer;
 import io.modelgate.xds.XdsSnapshotPublisher;
@@ -60,24 +62,29 @@ public final class ModelgateServer implements AutoCloseable {
    * The ADS server and the publisher feeding it, and the gateway filter's ext_proc service if
    * enabled; absent in sidecar mode.
    */
-  private record Xds(XdsServer server, XdsSnapshotPublisher publisher, Gateway gateway)
+  private record Xds(XdsServer server, XdsSnapshotPublisher publisher, Gateway gateway, AppliedViews applied)
       implements AutoCloseable {
     static Xds start(ModelgateConfig config, ReadinessPipeline pipeline) {
-      Gateway gateway = config.extProc().enabled() ? Gateway.start(config, pipeline) : null;
+      AppliedViews applied = new AppliedViews(pipeline.view());
+      Gateway gateway = config.extProc().enabled() ? Gateway.start(config, pipeline, applied) : null;
       XdsServer server;
       try {
         server =
-            bind("xds.listen", config.xds().listen(), () -> new XdsServer(config.xds().listen(), config.xds().nodeGroup()));
+            bind(
+                "xds.listen",
+                config.xds().listen(),
+                () -> new XdsServer(config.xds().listen(), config.xds().nodeGroup(), applied));
       } catch (RuntimeException e) {
         if (gateway != null) {
           gateway.close();
         }
+        applied.close();
         throw e;
       }
       EnvoyResources resources =
           new EnvoyResources(config, Optional.ofNullable(gateway).map(Gateway::envoyAddress));
-      XdsSnapshotPublisher publisher = new XdsSnapshotPublisher(resources, server, pipeline.view());
-      return new Xds(server, publisher, gateway);
+      XdsSnapshotPublisher publisher = new XdsSnapshotPublisher(resources, server, pipeline.view(), applied);
+      return new Xds(server, publisher, gateway, applied);
     }
 
     XdsStatus status() {
@@ -91,13 +98,19 @@ public final class ModelgateServer implements AutoCloseable {
       if (gateway != null) {
         gateway.close();
       }
+      applied.close();
     }
   }
 
   /** The ext_proc service of the gateway filter and the server it listens on. */
-  private record Gateway(ExtProcServer server, ExtProcConfig config, Optional<PassiveDetector> passive)
+  private record Gateway(
+      ExtProcServer server,
+      ExternalProcessorService service,
+      ExtProcConfig config,
+      Optional<PassiveDetector> passive)
       implements AutoCloseable {
-    static Gateway start(ModelgateConfig config, ReadinessPipeline pipeline) {
+    /** The gateway decides on the views Envoy has applied, so what it lets through finds a replica. */
+    static Gateway start(ModelgateConfig config, ReadinessPipeline pipeline, HealthViewSource applied) {
       ExtProcConfig settings = config.extProc();
       Optional<PassiveDetector> passive =
           settings.passive()
@@ -106,19 +119,30 @@ public final class ModelgateServer implements AutoCloseable {
               : Optional.empty();
       ExternalProcessorService service =
           new ExternalProcessorService(
-              pipeline.view(), settings.maxRequestBytes(), passive);
+              applied,
+              settings.maxRequestBytes(),
+              passive,
+              settings.hold(),
+              settings.maxHeld(),
+              (model, waiting) -> {});
       service.warmUp();
-      ExtProcServer server =
-          bind(
-              "extproc.listen",
-              settings.listen(),
-              () -> ExtProcServer.start(settings.listen(), service, settings.maxRequestBytes()));
+      ExtProcServer server;
+      try {
+        server =
+            bind(
+                "extproc.listen",
+                settings.listen(),
+                () -> ExtProcServer.start(settings.listen(), service, settings.maxRequestBytes()));
+      } catch (RuntimeException e) {
+        service.close();
+        throw e;
+      }
       log.info(
           "gateway filter (ext_proc) on {}:{}, reached by Envoy at {}",
           settings.listen().getHostString(),
           server.port(),
           settings.envoyAddress().map(a -> a.getHostString() + ":" + a.getPort()).orElse("that address"));
-      return new Gateway(server, settings, passive);
+      return new Gateway(server, service, settings, passive);
     }
 
     /** Where Envoy reaches the service: as configured, else the listen host with the bound port. */
@@ -133,10 +157,12 @@ public final class ModelgateServer implements AutoCloseable {
     public void close() {
       passive.ifPresent(PassiveDetector::close);
       try {
+        // First the server, which cuts held requests' streams (Envoy then fails them open).
         server.close();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      service.close();
     }
   }
 
@@ -372,6 +398,18 @@ public final class ModelgateServer implements AutoCloseable {
       throw new IllegalStateException("a sidecar serves no xDS");
     }
     return xds.status();
+  }
+
+  /** Counts of the gateway filter's decisions and holds; empty without the filter. */
+  public Optional<ExtProcCounters> gatewayCounters() {
+    return Optional.ofNullable(xds)
+        .map(Xds::gateway)
+        .map(gateway -> gateway.service().counters());
+  }
+
+  /** Requests the gateway filter holds now for a replica to become ready (0 without the filter). */
+  public int heldRequests() {
+    return Optional.ofNullable(xds).map(Xds::gateway).map(g -> g.service().held()).orElse(0);
   }
 
   private static void closeXds(Xds xds) {

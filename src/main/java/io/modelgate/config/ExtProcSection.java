@@ -20,12 +20,17 @@ final class ExtProcSection {
           "messageTimeoutMs",
           "maxInspectedBytes",
           "maxRequestBytes",
-          "passive");
+          "passive",
+          "holdMs",
+          "maxHeld");
   private static final long MAX_MESSAGE_TIMEOUT_MS = 60_000;
   private static final long MIN_INSPECTED_BYTES = 64;
   private static final long MAX_INSPECTED_BYTES = 16L * 1024 * 1024;
   private static final long MIN_REQUEST_BYTES = 64L * 1024;
   private static final long MAX_REQUEST_BYTES = 1024L * 1024 * 1024;
+  /** Envoy's route timeout defaults to 15 s; a longer hold would outlast most clients' patience. */
+  private static final long MAX_HOLD_MS = 60_000;
+  private static final long MAX_HELD = 100_000;
 
   private ExtProcSection() {}
 
@@ -38,6 +43,8 @@ final class ExtProcSection {
     long messageTimeoutMs = d.messageTimeout().toMillis();
     long maxRequestBytes = d.maxRequestBytes();
     boolean passive = d.passive();
+    long holdMs = d.hold().toMillis();
+    long maxHeld = d.maxHeld();
     ConfigNode listenNode = null;
     List<Map.Entry<String, ConfigNode>> entries = node.isNull() ? List.of() : node.entries();
     for (Map.Entry<String, ConfigNode> entry : entries) {
@@ -55,6 +62,8 @@ final class ExtProcSection {
         case "maxInspectedBytes" -> range(value, MIN_INSPECTED_BYTES, MAX_INSPECTED_BYTES);
         case "maxRequestBytes" -> maxRequestBytes = range(value, MIN_REQUEST_BYTES, MAX_REQUEST_BYTES);
         case "passive" -> passive = value.bool();
+        case "holdMs" -> holdMs = range(value, 0, MAX_HOLD_MS);
+        case "maxHeld" -> maxHeld = range(value, 1, MAX_HELD);
         default -> throw value.unknownKey(KEYS);
       }
     }
@@ -71,7 +80,9 @@ final class ExtProcSection {
         failureModeAllow,
         Duration.ofMillis(messageTimeoutMs),
         (int) maxRequestBytes,
-        passive);
+        passive,
+        Duration.ofMillis(holdMs),
+        (int) maxHeld);
   }
 
   /** {@code host:port} as Envoy will resolve it: not resolved here, where the name may not exist. */

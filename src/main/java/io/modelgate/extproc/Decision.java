@@ -24,13 +24,29 @@ public sealed interface Decision {
     }
   }
 
+  /**
+   * No replica serves the request yet, but one may soon: wait for a health view in which one
+   * does, then {@code route}; if none comes within the hold, answer {@code meanwhile}.
+   */
+  record Hold(Route route, Reject meanwhile) implements Decision {
+    public Hold {
+      Objects.requireNonNull(route, "route");
+      Objects.requireNonNull(meanwhile, "meanwhile");
+    }
+
+    @Override
+    public DecisionKind kind() {
+      return DecisionKind.HELD;
+    }
+  }
+
   /** Answer at once with an error in the request's own protocol. */
   record Reject(DecisionKind kind, ApiProtocol protocol, String message) implements Decision {
     public Reject {
       Objects.requireNonNull(kind, "kind");
       Objects.requireNonNull(protocol, "protocol");
       Objects.requireNonNull(message, "message");
-      if (kind == DecisionKind.ROUTED) {
+      if (kind == DecisionKind.ROUTED || kind == DecisionKind.HELD) {
         throw new IllegalArgumentException("a rejection cannot be " + kind);
       }
     }

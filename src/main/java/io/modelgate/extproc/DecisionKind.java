@@ -4,6 +4,11 @@ package io.modelgate.extproc;
 public enum DecisionKind {
   /** Continued with routing headers set. */
   ROUTED,
+  /**
+   * Held until a replica was READY for it or the hold ran out: counted again as what it then
+   * became (ROUTED, or NOT_LOADED with the wait in its message).
+   */
+  HELD,
   /** Answered NOT_FOUND / 404: the model is not configured. */
   UNKNOWN_MODEL,
   /** Answered INVALID_ARGUMENT / 400: the label is not configured for the model. */

@@ -7,14 +7,19 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counts of the gateway filter's decisions by kind since start, plus messages whose handling
- * failed unexpectedly (answered with a pass-through), forged observer messages and gRPC requests
- * whose body never came. Thread-safe and lock-free; read for metrics.
+ * failed unexpectedly (answered with a pass-through), forged observer messages, gRPC requests
+ * whose body never came, and held requests by how their hold ended. Thread-safe and lock-free; read for metrics.
  */
 public final class ExtProcCounters {
   private final Map<DecisionKind, LongAdder> decisions = new EnumMap<>(DecisionKind.class);
   private final LongAdder handlerFailures = new LongAdder();
   private final LongAdder forgedObserverMessages = new LongAdder();
   private final LongAdder missingBodies = new LongAdder();
+  private final LongAdder held = new LongAdder();
+  private final LongAdder holdReleased = new LongAdder();
+  private final LongAdder holdExpired = new LongAdder();
+  private final LongAdder holdRefused = new LongAdder();
+  private final LongAdder holdCancelled = new LongAdder();
 
   public ExtProcCounters() {
     for (DecisionKind kind : DecisionKind.values()) {
@@ -37,6 +42,39 @@ public final class ExtProcCounters {
   void bodyMissing() {
     missingBodies.increment();
   }
+
+  void held() {
+    held.increment();
+  }
+
+  void holdReleased() {
+    holdReleased.increment();
+  }
+
+  void holdExpired() {
+    holdExpired.increment();
+  }
+
+  void holdRefused() {
+    holdRefused.increment();
+  }
+
+  void holdCancelled() {
+    holdCancelled.increment();
+  }
+
+  /**
+   * Requests held for a replica, and how their holds ended: released to a READY replica,
+   * answered UNAVAILABLE (the hold ran out, or the model failed everywhere meanwhile), or
+   * cancelled by the client; plus requests refused a hold because the queue was full.
+   */
+  public HoldCounts holds() {
+    return new HoldCounts(
+        held.sum(), holdReleased.sum(), holdExpired.sum(), holdCancelled.sum(), holdRefused.sum());
+  }
+
+  /** See {@link #holds()}. */
+  public record HoldCounts(long held, long released, long expired, long cancelled, long refused) {}
 
   /** Messages that claimed observability mode on a stream without the observer token (ignored). */
   public long forgedObserverMessages() {

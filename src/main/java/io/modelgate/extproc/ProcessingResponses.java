@@ -60,6 +60,20 @@ final class ProcessingResponses {
         .build();
   }
 
+  /**
+   * Asks Envoy to wait up to {@code wait} for this processing step's answer: the request is held
+   * ({@code override_message_timeout}, honoured once per step up to the filter's {@code
+   * max_message_timeout}).
+   */
+  static ProcessingResponse extendTimeout(java.time.Duration wait) {
+    return ProcessingResponse.newBuilder()
+        .setOverrideMessageTimeout(
+            com.google.protobuf.Duration.newBuilder()
+                .setSeconds(wait.getSeconds())
+                .setNanos(wait.getNano()))
+        .build();
+  }
+
   /** The answer to a decision made on the request headers or on the request body. */
   static ProcessingResponse decided(Decision decision, boolean onBody) {
     if (decision instanceof Decision.Route route) {

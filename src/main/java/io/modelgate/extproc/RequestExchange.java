@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.StreamObserver;
+import io.modelgate.routing.HoldTimeouts;
 import io.modelgate.view.HealthViewSource;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,7 +27,12 @@ import org.slf4j.LoggerFactory;
  * <p>Observer messages count only on streams that carry the observer token ({@link
  * ObserverInterceptor}); anyone else's message that claims observability mode is ignored and counted.
  *
- * <p>grpc-java delivers one stream's messages one at a time, so the state here needs no lock.
+ * <p>A request that no replica serves yet but one may soon is held ({@link HoldQueue}): Envoy is
+ * asked to wait longer, and the answer comes later from another thread; if the stream ends
+ * first, the request leaves the queue unanswered.
+ *
+ * <p>grpc-java delivers one stream's messages one at a time; the stream's monitor serialises them
+ * with a held request's answer, which must never overtake the message asking Envoy to wait.
  * Handling never throws: an unexpected failure is logged, counted, and answered as a
  * pass-through, so a bug in modelgate costs routing, not the request.
  */
@@ -39,11 +45,15 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private final RequestReader reader;
   private final ExtProcCounters counters;
   private final Optional<PassiveDetector> passive;
+  private final Optional<HoldQueue> holds;
   /** Whether this stream carried the observer token. */
   private final boolean trustedObserver;
   private Map<String, String> headers = Map.of();
   private boolean awaitingBody;
   private boolean answeredAll;
+  /** Envoy ended the stream: a held request's answer has nowhere to go. */
+  private boolean ended;
+  private Optional<HoldQueue.Held> held = Optional.empty();
   /** On an observer stream: the try under way, until its response headers arrive. */
   private Optional<PassiveObservation> observedTry = Optional.empty();
   private long tryStartedNanos;
@@ -55,8 +65,10 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
       RequestReader reader,
       ExtProcCounters counters,
       Optional<PassiveDetector> passive,
+      Optional<HoldQueue> holds,
       boolean trustedObserver) {
     this.responses = responses;
+    this.holds = holds;
     this.trustedObserver = trustedObserver;
     this.passive = passive;
     this.views = views;
@@ -66,7 +78,7 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   }
 
   @Override
-  public void onNext(ProcessingRequest request) {
+  public synchronized void onNext(ProcessingRequest request) {
     if (answeredAll) {
       return;
     }
@@ -86,18 +98,27 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   }
 
   @Override
-  public void onError(Throwable t) {
+  public synchronized void onError(Throwable t) {
+    ended = true;
     noteMissingBody();
     noteUnansweredTry();
+    cancelHold();
   }
 
   @Override
-  public void onCompleted() {
+  public synchronized void onCompleted() {
+    ended = true;
     noteMissingBody();
     noteUnansweredTry();
+    cancelHold();
     if (!answeredAll) {
       responses.onCompleted();
     }
+  }
+
+  private void cancelHold() {
+    held.ifPresent(HoldQueue.Held::cancel);
+    held = Optional.empty();
   }
 
   private ProcessingResponse handle(ProcessingRequest request) {
@@ -165,29 +186,74 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
       awaitingBody = true;
       return ProcessingResponses.clearRoutingAndSendBody();
     }
-    return ProcessingResponses.decided(decide(extraction.get()), /* onBody= */ false);
+    return decide(extraction.get(), /* onBody= */ false);
   }
 
   private ProcessingResponse onRequestBody(HttpBody body) {
     awaitingBody = false;
     // BUFFERED: the body is whole even when end_of_stream is false (trailers follow).
     Extraction extraction = reader.fromBody(headers, body.getBody());
-    return ProcessingResponses.decided(decide(extraction), /* onBody= */ true);
+    return decide(extraction, /* onBody= */ true);
   }
 
-  private Decision decide(Extraction extraction) {
-    Decision decision;
-    if (extraction instanceof Extraction.Found found) {
-      decision = policy.decide(found.request(), views.current());
-    } else {
-      Extraction.Refused refused = (Extraction.Refused) extraction;
-      decision = new Decision.Reject(refused.kind(), refused.protocol(), refused.reason());
+  private ProcessingResponse decide(Extraction extraction, boolean onBody) {
+    if (extraction instanceof Extraction.Refused refused) {
+      return answer(new Decision.Reject(refused.kind(), refused.protocol(), refused.reason()), onBody);
     }
+    ModelRequest request = ((Extraction.Found) extraction).request();
+    Decision decision = policy.decide(request, views.current());
+    if (decision instanceof Decision.Hold hold) {
+      return hold(request, hold, onBody);
+    }
+    return answer(decision, onBody);
+  }
+
+  /**
+   * Holds the request and asks Envoy to wait; answers the hold's rejection at once when holding
+   * is off, or with the queue full.
+   */
+  private ProcessingResponse hold(ModelRequest request, Decision.Hold hold, boolean onBody) {
+    if (holds.isEmpty()) {
+      return answer(hold.meanwhile(), onBody);
+    }
+    HoldQueue queue = holds.get();
+    held = queue.hold(request, decision -> release(decision, onBody));
+    if (held.isEmpty()) {
+      Decision.Reject meanwhile = hold.meanwhile();
+      return answer(
+          new Decision.Reject(
+              meanwhile.kind(),
+              meanwhile.protocol(),
+              meanwhile.message()
+                  + "; not held: the hold queue is full (extproc.maxHeld, "
+                  + queue.maxHeld()
+                  + " requests already wait)"),
+          onBody);
+    }
+    counters.record(DecisionKind.HELD);
+    return ProcessingResponses.extendTimeout(HoldTimeouts.messageTimeout(queue.hold()));
+  }
+
+  /** A held request's answer, from the hold queue's or the view publisher's thread. */
+  private synchronized void release(Decision decision, boolean onBody) {
+    held = Optional.empty();
+    if (ended) {
+      return;
+    }
+    try {
+      responses.onNext(answer(decision, onBody));
+    } catch (RuntimeException e) {
+      // The call was cancelled between Envoy's end of stream and this answer.
+      LOG.debug("held request's answer not delivered: {}", e.toString());
+    }
+  }
+
+  private ProcessingResponse answer(Decision decision, boolean onBody) {
     counters.record(decision.kind());
     if (decision instanceof Decision.Reject reject) {
       LOG.debug("rejected {} {}: {}", headers.get(":method"), Bounded.of(headers.getOrDefault(":path", "")), reject.message());
     }
-    return decision;
+    return ProcessingResponses.decided(decision, onBody);
   }
 
   /**

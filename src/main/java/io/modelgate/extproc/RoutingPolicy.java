@@ -4,6 +4,9 @@ import io.modelgate.config.ModelConfig;
 import io.modelgate.view.HealthView;
 import io.modelgate.view.ModelHealth;
 import io.modelgate.view.ReplicaHealth;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -24,11 +27,29 @@ import java.util.stream.Collectors;
  *       was asked for, reports that version AVAILABLE. With none, the request is rejected
  *       UNAVAILABLE with a count of the replicas by state and the reason of the first failed,
  *       unreachable or unknown one.
+ *   <li>With a hold configured, such a request is held instead ({@link Decision.Hold}) when a
+ *       replica may serve it soon: one LOADING the model, not probed yet (UNKNOWN), or UNREACHABLE
+ *       only for less than the hold (a restart). A model that every replica failed to load,
+ *       unloaded or is draining fails at once: no wait would help.
  *   <li>Until the view is complete (the first probe round) every configured model is routed:
  *       not knowing yet is no reason to refuse traffic Envoy may be able to serve.
  * </ul>
  */
 public final class RoutingPolicy {
+  private final Duration hold;
+  private final Clock clock;
+
+  /** Requests that no replica serves yet are held for up to {@code hold} (zero: never). */
+  public RoutingPolicy(Duration hold, Clock clock) {
+    this.hold = hold;
+    this.clock = clock;
+  }
+
+  /** A policy that never holds. */
+  public RoutingPolicy() {
+    this(Duration.ZERO, Clock.systemUTC());
+  }
+
   public Decision decide(ModelRequest request, HealthView view) {
     ModelConfig config = null;
     for (ModelConfig model : view.catalog()) {
@@ -65,7 +86,7 @@ public final class RoutingPolicy {
     return decideReadiness(new Decision.Route(request.model(), wanted), what, request, view);
   }
 
-  private static Decision decideReadiness(
+  private Decision decideReadiness(
       Decision.Route route, String what, ModelRequest request, HealthView view) {
     if (!view.complete()) {
       return route;
@@ -76,10 +97,27 @@ public final class RoutingPolicy {
     if (replicas.stream().anyMatch(r -> serves(r, route.version()))) {
       return route;
     }
-    return new Decision.Reject(
-        DecisionKind.NOT_LOADED,
-        request.protocol(),
-        what + " is not loaded on any replica (" + summary(replicas) + ")");
+    Decision.Reject reject =
+        new Decision.Reject(
+            DecisionKind.NOT_LOADED,
+            request.protocol(),
+            what + " is not loaded on any replica (" + summary(replicas) + ")");
+    if (!hold.isZero() && replicas.stream().anyMatch(this::mayServeSoon)) {
+      return new Decision.Hold(route, reject);
+    }
+    return reject;
+  }
+
+  /**
+   * Whether waiting for this replica is worth it: it is loading, or its state is not known yet,
+   * or it became unreachable within the hold (a restart comes back with its models loading).
+   */
+  private boolean mayServeSoon(ReplicaHealth replica) {
+    return switch (replica.state()) {
+      case LOADING, UNKNOWN -> true;
+      case UNREACHABLE -> replica.since().isAfter(clock.instant().minus(hold));
+      case READY, NOT_READY, DRAINING -> false;
+    };
   }
 
   private static boolean serves(ReplicaHealth replica, OptionalLong wanted) {

@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.modelgate.config.ExtProcConfig;
 import io.modelgate.routing.ClusterNames;
+import io.modelgate.routing.HoldTimeouts;
 import io.modelgate.routing.ObserverAttributes;
 import io.modelgate.routing.ObserverAuth;
 import io.modelgate.routing.ProcessingModes;
@@ -55,16 +56,21 @@ final class GatewayFilters {
   }
 
   HttpFilter gatewayFilter() {
-    ExternalProcessor filter =
+    ExternalProcessor.Builder filter =
         ExternalProcessor.newBuilder()
             .setGrpcService(grpcService())
             .setFailureModeAllow(config.failureModeAllow())
             .setMessageTimeout(EnvoyValues.durationOf(config.messageTimeout()))
             .setAllowModeOverride(true)
             .setProcessingMode(ProcessingModes.FILTER)
-            .setStatPrefix("modelgate_gateway")
-            .build();
-    return HttpFilter.newBuilder().setName(EXT_PROC).setTypedConfig(Any.pack(filter)).build();
+            .setStatPrefix("modelgate_gateway");
+    if (!config.hold().isZero()) {
+      // A held request's answer may come this late: the service extends the wait per request.
+      Duration longest = HoldTimeouts.messageTimeout(config.hold());
+      filter.setMaxMessageTimeout(
+          EnvoyValues.durationOf(longest.compareTo(config.messageTimeout()) > 0 ? longest : config.messageTimeout()));
+    }
+    return HttpFilter.newBuilder().setName(EXT_PROC).setTypedConfig(Any.pack(filter.build())).build();
   }
 
   /**

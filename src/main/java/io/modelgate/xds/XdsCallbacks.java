@@ -1,21 +1,26 @@
 package io.modelgate.xds;
 
+import io.envoyproxy.controlplane.cache.Resources;
 import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import io.modelgate.grpcserver.ClientText;
 import io.modelgate.grpcserver.RateLimitedLog;
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.slf4j.LoggerFactory;
 
 /**
  * Operator-facing bookkeeping of xDS streams: which are open (and which of them incremental), and
- * the NACKs received, logged with Envoy's {@code error_detail}. A NACKed resource is not resent:
+ * the NACKs received, logged with Envoy's {@code error_detail}; and the endpoints (EDS) versions
+ * Envoy acknowledges, which tell the gateway filter what Envoy routes by ({@link AppliedViews}). A NACKed resource is not resent:
  * the cache keeps serving the last snapshot until the next view change ({@link NackHolding}).
  *
  * <p>A NACK counts as Envoy rejecting configuration only if it names a nonce this server sent on
@@ -33,6 +38,8 @@ final class XdsCallbacks implements DiscoveryServerCallbacks {
   /** Envoy lists every rejected resource with its reason; the first kilobyte says what is wrong. */
   static final int MAX_DETAIL_CHARS = 1024;
 
+  private static final String ENDPOINTS = Resources.V3.ENDPOINT_TYPE_URL;
+
   /** Node ids, type URLs and versions come from the client too. */
   private static final int MAX_NAME_CHARS = 200;
 
@@ -44,11 +51,32 @@ final class XdsCallbacks implements DiscoveryServerCallbacks {
   private final Map<Long, Stream> streams = new ConcurrentHashMap<>();
   private final AtomicLong nacks = new AtomicLong();
   private final AtomicLong strayNacks = new AtomicLong();
+  private final LongConsumer endpointsApplied;
+
+  /** @param endpointsApplied hears each endpoints (EDS) version an Envoy acknowledges */
+  XdsCallbacks(LongConsumer endpointsApplied) {
+    this.endpointsApplied = endpointsApplied;
+  }
 
   /** One open stream: whether it speaks incremental xDS, and the nonces last sent on it. */
   private static final class Stream {
     private final ArrayDeque<String> sentNonces = new ArrayDeque<>(); // guarded by this
+    /** The endpoints version each recent EDS response carried, by nonce. */
+    private final Map<String, Long> endpointsNonces = new LinkedHashMap<>(); // guarded by this
     private volatile boolean delta;
+
+    synchronized void sentEndpoints(String nonce, long version) {
+      if (endpointsNonces.size() == NONCES_KEPT) {
+        endpointsNonces.remove(endpointsNonces.keySet().iterator().next());
+      }
+      endpointsNonces.put(nonce, version);
+    }
+
+    /** The endpoints version an acknowledgement of {@code nonce} confirms, or -1. */
+    synchronized long endpointsAcked(String nonce) {
+      Long version = endpointsNonces.get(nonce);
+      return version == null ? -1 : version;
+    }
 
     synchronized void sent(String nonce) {
       if (sentNonces.size() == NONCES_KEPT) {
@@ -99,16 +127,28 @@ final class XdsCallbacks implements DiscoveryServerCallbacks {
   @Override
   public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
     sent(streamId, response.getNonce());
+    if (ENDPOINTS.equals(response.getTypeUrl())) {
+      sentEndpoints(streamId, response.getNonce(), version(response.getVersionInfo()));
+    }
   }
 
   @Override
   public void onV3StreamDeltaResponse(
       long streamId, DeltaDiscoveryRequest request, DeltaDiscoveryResponse response) {
     sent(streamId, response.getNonce());
+    if (ENDPOINTS.equals(response.getTypeUrl())) {
+      // A resource's version is the snapshot generation in which it last changed.
+      long newest = -1;
+      for (Resource resource : response.getResourcesList()) {
+        newest = Math.max(newest, version(resource.getVersion()));
+      }
+      sentEndpoints(streamId, response.getNonce(), newest);
+    }
   }
 
   @Override
   public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+    acknowledged(streamId, request.getTypeUrl(), request.getResponseNonce(), request.hasErrorDetail());
     if (request.hasErrorDetail()) {
       nack(
           streamId,
@@ -125,6 +165,7 @@ final class XdsCallbacks implements DiscoveryServerCallbacks {
     if (stream != null) {
       stream.delta = true;
     }
+    acknowledged(streamId, request.getTypeUrl(), request.getResponseNonce(), request.hasErrorDetail());
     if (request.hasErrorDetail()) {
       nack(
           streamId,
@@ -132,6 +173,34 @@ final class XdsCallbacks implements DiscoveryServerCallbacks {
           request.getNode().getId(),
           request.getTypeUrl(),
           request.getErrorDetail().getMessage());
+    }
+  }
+
+  private void sentEndpoints(long streamId, String nonce, long version) {
+    Stream stream = streams.get(streamId);
+    if (stream != null && version >= 0) {
+      stream.sentEndpoints(nonce, version);
+    }
+  }
+
+  /** A request naming the nonce of an EDS response this server sent, without an error, applies it. */
+  private void acknowledged(long streamId, String typeUrl, String nonce, boolean error) {
+    if (error || !ENDPOINTS.equals(typeUrl) || nonce.isEmpty()) {
+      return;
+    }
+    Stream stream = streams.get(streamId);
+    long version = stream == null ? -1 : stream.endpointsAcked(nonce);
+    if (version >= 0) {
+      endpointsApplied.accept(version);
+    }
+  }
+
+  /** Versions this server sends are numbers ({@link SnapshotVersions}); anything else is not ours. */
+  private static long version(String text) {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return -1;
     }
   }
 

@@ -22,10 +22,15 @@ import java.util.concurrent.TimeUnit;
 public final class XdsServer implements AutoCloseable {
   private final NodeGroups nodeGroups;
   private final SimpleCache<String> cache;
-  private final XdsCallbacks callbacks = new XdsCallbacks();
+  private final XdsCallbacks callbacks;
   private final Server server;
 
-  public XdsServer(InetSocketAddress address, XdsConfig.NodeGroup nodeGroup) {
+  /**
+   * @param applied hears which views Envoy has applied (from its acknowledgements); null if no one
+   *     needs to know
+   */
+  public XdsServer(InetSocketAddress address, XdsConfig.NodeGroup nodeGroup, AppliedViews applied) {
+    callbacks = new XdsCallbacks(applied == null ? version -> {} : applied::acked);
     nodeGroups = new NodeGroups(nodeGroup);
     cache = new SimpleCache<>(nodeGroups);
     // Each resource packed once per snapshot, not once per stream: the default serializer
@@ -47,6 +52,10 @@ public final class XdsServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen for xDS on " + address, e);
     }
+  }
+
+  public XdsServer(InetSocketAddress address, XdsConfig.NodeGroup nodeGroup) {
+    this(address, nodeGroup, null);
   }
 
   /** Every Envoy in one group. */

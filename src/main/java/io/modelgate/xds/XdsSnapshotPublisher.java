@@ -58,10 +58,18 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
   /** Warm-up builds take the replicas of the newest view. */
   private final HealthViewSource views;
   private int warmUpBuilds;
+  private final AppliedViews applied;
   /** Written on the builder thread only; read by {@link #status}. */
   private volatile Snapshot last;
 
   public XdsSnapshotPublisher(EnvoyResources resources, XdsServer server, HealthViewSource views) {
+    this(resources, server, views, null);
+  }
+
+  /** As above, telling {@code applied} which snapshot carries each view; it may be null. */
+  public XdsSnapshotPublisher(
+      EnvoyResources resources, XdsServer server, HealthViewSource views, AppliedViews applied) {
+    this.applied = applied;
     this.resources = resources;
     this.views = views;
     this.cache = server.cache();
@@ -169,15 +177,18 @@ public final class XdsSnapshotPublisher implements AutoCloseable {
       log.error("xDS snapshot for view {} is inconsistent, keeping the previous one: {}", view.version(), e.getMessage());
       return;
     }
-    if (snapshot == null) {
-      return;
+    if (snapshot != null) {
+      buildTimes.add(System.nanoTime() - started);
+      last = snapshot;
+      for (String group : groups.groups()) {
+        cache.setSnapshot(group, snapshot);
+      }
+      published.incrementAndGet();
     }
-    buildTimes.add(System.nanoTime() - started);
-    last = snapshot;
-    for (String group : groups.groups()) {
-      cache.setSnapshot(group, snapshot);
+    // An unchanged snapshot carries the view as it is.
+    if (applied != null && last != null) {
+      applied.built(view, Long.parseLong(last.endpoints().version()));
     }
-    published.incrementAndGet();
   }
 
   /** The snapshot for {@code view}, or null when its resources equal the last ones. */

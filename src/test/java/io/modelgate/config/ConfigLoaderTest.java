@@ -66,7 +66,9 @@ class ConfigLoaderTest {
                     false,
                     Duration.ofMillis(150),
                     2097152,
-                    false)));
+                    false,
+                    Duration.ofMillis(2500),
+                    40)));
   }
 
   @Test
@@ -318,9 +320,11 @@ class ConfigLoaderTest {
         Arguments.of(
             "extproc-unknown-key",
             "extproc.failOpen: unknown key (expected one of: enabled, listen, envoyAddress, failureModeAllow,"
-                + " messageTimeoutMs, maxInspectedBytes, maxRequestBytes, passive)"),
+                + " messageTimeoutMs, maxInspectedBytes, maxRequestBytes, passive, holdMs, maxHeld)"),
         Arguments.of("extproc-bad-envoy-address", "extproc.envoyAddress: expected host:port with a port from 1 to 65535, got \"modelgate\""),
         Arguments.of("extproc-tiny-inspection", "extproc.maxInspectedBytes: must be from 64 to 16777216, got 10"),
+        Arguments.of("extproc-negative-hold", "extproc.holdMs: must be from 0 to 60000, got -1"),
+        Arguments.of("extproc-zero-max-held", "extproc.maxHeld: must be from 1 to 100000, got 0"),
         Arguments.of("xds-negative-retries", "xds.retries: must be from 0 to 10, got -1"),
         Arguments.of(
             "xds-unknown-key",

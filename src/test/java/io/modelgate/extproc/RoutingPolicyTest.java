@@ -9,7 +9,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.view.ReplicaState;
 import io.modelgate.view.HealthView;
+import io.modelgate.view.ReplicaHealth;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -127,6 +133,56 @@ class RoutingPolicyTest {
         .isEqualTo(new Decision.Route("resnet", OptionalLong.of(9)));
     assertThat(decide(ModelRequest.latest("gpt", ApiProtocol.GRPC), starting).kind())
         .isEqualTo(DecisionKind.UNKNOWN_MODEL);
+  }
+
+  @Test
+  void withAHoldARequestWaitsForAReplicaThatIsLoadingOrNotYetProbed() {
+    RoutingPolicy holding = holdingPolicy();
+    for (ReplicaState state : List.of(ReplicaState.LOADING, ReplicaState.UNKNOWN)) {
+      HealthView view = complete(model("bert", replica("r0", state, "on its way")));
+      Decision decision = holding.decide(ModelRequest.latest("bert", ApiProtocol.REST), HealthViews.withCatalog(view, CATALOG));
+      assertThat(decision).as(state.name()).isInstanceOf(Decision.Hold.class);
+      Decision.Hold hold = (Decision.Hold) decision;
+      assertThat(hold.route()).isEqualTo(new Decision.Route("bert", OptionalLong.empty()));
+      assertThat(hold.meanwhile().kind()).isEqualTo(DecisionKind.NOT_LOADED);
+      assertThat(hold.meanwhile().protocol()).isEqualTo(ApiProtocol.REST);
+    }
+  }
+
+  @Test
+  void aReplicaUnreachableForLongerThanTheHoldIsNotWaitedFor() {
+    RoutingPolicy holding = holdingPolicy();
+    HealthView recent = complete(model("bert", unreachableSince("r0", Views.T0.plusSeconds(7))));
+    HealthView old = complete(model("bert", unreachableSince("r0", Views.T0.plusSeconds(4))));
+    assertThat(holding.decide(ModelRequest.latest("bert", ApiProtocol.GRPC), HealthViews.withCatalog(recent, CATALOG)))
+        .isInstanceOf(Decision.Hold.class);
+    assertThat(holding.decide(ModelRequest.latest("bert", ApiProtocol.GRPC), HealthViews.withCatalog(old, CATALOG)))
+        .isInstanceOf(Decision.Reject.class);
+  }
+
+  @Test
+  void aModelFailedDrainingOrAbsentEverywhereFailsAtOnceEvenWithAHold() {
+    RoutingPolicy holding = holdingPolicy();
+    for (ReplicaState state : List.of(ReplicaState.NOT_READY, ReplicaState.DRAINING)) {
+      HealthView view = complete(model("bert", replica("r0", state, "gone")));
+      assertThat(holding.decide(ModelRequest.latest("bert", ApiProtocol.GRPC), HealthViews.withCatalog(view, CATALOG)))
+          .as(state.name())
+          .isInstanceOf(Decision.Reject.class);
+    }
+    assertThat(holding.decide(ModelRequest.latest("bert", ApiProtocol.GRPC), HealthViews.withCatalog(complete(model("bert")), CATALOG)))
+        .isInstanceOf(Decision.Reject.class);
+  }
+
+  /** Holds up to 5 s, at T0 + 10 s. */
+  private static RoutingPolicy holdingPolicy() {
+    return new RoutingPolicy(
+        Duration.ofSeconds(5),
+        Clock.fixed(Views.T0.plusSeconds(10), ZoneOffset.UTC));
+  }
+
+  private static ReplicaHealth unreachableSince(String id, Instant since) {
+    return new ReplicaHealth(
+        id, ReplicaState.UNREACHABLE, new TreeSet<>(), "connection refused", since);
   }
 
   /** The policy's decision on {@code view} carrying the test's catalog. */

@@ -74,19 +74,22 @@ class GatewayFilterThroughEnvoyTest {
 
   @Test
   void aModelLoadedNowhereIsAnsweredAtOnceAndNoRequestGoesUpstream() {
-    rig = start(RoutingRig.FAST_PROBES, sim -> sim.replica("r0").setState(MODEL, 1, io.modelgate.probing.VersionState.LOADING));
+    // Failed on r0, absent from r1: no replica is loading it, so nothing is worth waiting for.
+    rig = start(RoutingRig.FAST_PROBES, sim -> sim.replica("r0").failLoad(MODEL, 1, "out of memory"));
     await().until(() -> rig.controlPlane().view().current().complete());
+    long sent = System.nanoTime();
     long upstreamBefore =
         rig.counter("cluster.modelgate/m/rest.upstream_rq_total") + rig.counter("cluster.modelgate/m/grpc.upstream_rq_total");
 
     Answer rest = rig.client().restPredict(MODEL);
     assertThat(rest.httpStatus()).isEqualTo(503);
     assertThat(rest.contentType()).isEqualTo("application/json");
-    assertThat(rest.body()).contains("\"error\"").contains("model 'm' is not loaded on any replica (1 loading, 1 ");
+    assertThat(rest.body()).contains("\"error\"").contains("model 'm' is not loaded on any replica (2 failed: ");
 
     Answer grpc = rig.client().plainGrpc(Method.PREDICT, MODEL);
     assertThat(grpc.grpcCode()).isEqualTo(Status.Code.UNAVAILABLE);
-    assertThat(grpc.body()).contains("model 'm' is not loaded on any replica (1 loading");
+    assertThat(grpc.body()).contains("model 'm' is not loaded on any replica (2 failed: ");
+    assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(Duration.ofSeconds(1));
 
     Answer unknown = rig.client().plainGrpc(Method.CLASSIFY, "nope");
     assertThat(unknown.grpcCode()).isEqualTo(Status.Code.NOT_FOUND);
@@ -275,7 +278,7 @@ class GatewayFilterThroughEnvoyTest {
 
   private static ExtProcConfig withMaxRequestBytes(ExtProcConfig c, int bytes) {
     return new ExtProcConfig(
-        c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), bytes, c.passive());
+        c.enabled(), c.listen(), c.envoyAddress(), c.failureModeAllow(), c.messageTimeout(), bytes, c.passive(), c.hold(), c.maxHeld());
   }
 
   /**

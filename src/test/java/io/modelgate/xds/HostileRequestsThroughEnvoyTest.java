@@ -63,7 +63,7 @@ class HostileRequestsThroughEnvoyTest {
     ExtProcConfig d = ExtProcConfig.loopbackEphemeral();
     ExtProcConfig limited =
         new ExtProcConfig(
-            d.enabled(), d.listen(), d.envoyAddress(), d.failureModeAllow(), d.messageTimeout(), MAX_REQUEST_BYTES, d.passive());
+            d.enabled(), d.listen(), d.envoyAddress(), d.failureModeAllow(), d.messageTimeout(), MAX_REQUEST_BYTES, d.passive(), d.hold(), d.maxHeld());
     rig =
         RoutingRig.start(
             SimulatorOptions.defaults().withReplicas(2),

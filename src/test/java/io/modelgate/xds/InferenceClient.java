@@ -145,6 +145,11 @@ public final class InferenceClient implements AutoCloseable {
    * the request's model_spec, no routing header. ok means the call returned OK.
    */
   Answer plainGrpc(Method method, String model) {
+    return plainGrpc(method, model, DEADLINE);
+  }
+
+  /** As {@link #plainGrpc(Method, String)}, giving up after {@code deadline}. */
+  Answer plainGrpc(Method method, String model, Duration deadline) {
     AtomicReference<String> replica = new AtomicReference<>("");
     Channel capturing = ClientInterceptors.intercept(channel, new ReplicaCapture(replica));
     ModelSpec spec = ModelSpec.newBuilder().setName(model).build();
@@ -152,7 +157,7 @@ public final class InferenceClient implements AutoCloseable {
         Input.newBuilder().setExampleList(ExampleList.newBuilder().addExamples(ByteString.EMPTY)).build();
     PredictionServiceGrpc.PredictionServiceBlockingStub prediction =
         PredictionServiceGrpc.newBlockingStub(capturing)
-            .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+            .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     try {
       switch (method) {
         case PREDICT -> prediction.predict(predictRequest(spec));
@@ -171,7 +176,7 @@ public final class InferenceClient implements AutoCloseable {
                 GetModelMetadataRequest.newBuilder().setModelSpec(spec).addMetadataField("signature_def").build());
         case GET_MODEL_STATUS ->
             ModelServiceGrpc.newBlockingStub(capturing)
-                .withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .getModelStatus(GetModelStatusRequest.newBuilder().setModelSpec(spec).build());
       }
       return new Answer(true, replica.get(), 200, Status.Code.OK, "", "");
