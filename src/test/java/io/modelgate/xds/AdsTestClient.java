@@ -50,6 +50,11 @@ public final class AdsTestClient implements AutoCloseable {
     requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CLUSTER_TYPE).build());
   }
 
+  /** Asks for {@code names} of {@code typeUrl} too, as Envoy asks for EDS once it has clusters. */
+  public synchronized void subscribe(String typeUrl, java.util.List<String> names) {
+    requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(typeUrl).addAllResourceNames(names).build());
+  }
+
   /** From now on NACK every response, as an Envoy that finds the resources invalid. */
   public void rejectEverything() {
     rejecting = true;
