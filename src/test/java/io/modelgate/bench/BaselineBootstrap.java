@@ -23,6 +23,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.ReplicaConfig;
@@ -131,6 +132,7 @@ final class BaselineBootstrap {
           .add(HttpConnectionManager.getDescriptor())
           .add(Router.getDescriptor())
           .add(HttpProtocolOptions.getDescriptor())
+          .add(PreviousHostsPredicate.getDescriptor())
           .build();
 
   private static Listener withInlineRoutes(

@@ -1,6 +1,7 @@
 package io.modelgate.bench;
 
 import io.modelgate.demo.Api;
+import io.modelgate.demo.DemoSetupException;
 import io.modelgate.demo.GrpcPredictClient;
 import io.modelgate.demo.PredictClient;
 import io.modelgate.demo.RestPredictClient;
@@ -97,7 +98,7 @@ public final class ChaosBenchmark {
       ChaosOracle oracle = new ChaosOracle();
       ChaosChurn churn = new ChaosChurn(plan, simulator, oracle, MODELS);
       churn.place();
-      try (ComparisonSetups.Running running = setup.start(simulator, MODELS)) {
+      try (ComparisonSetups.Running running = start(setup, simulator)) {
         awaitPlacementRoutable(running.adminPort, plan);
         InetSocketAddress envoy = new InetSocketAddress("127.0.0.1", running.listenerPort);
         List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
@@ -138,6 +139,22 @@ public final class ChaosBenchmark {
           clients.forEach(PredictClient::close);
         }
       }
+    }
+  }
+
+  /**
+   * The setup, started a second time if the first lost a port race: free ports are picked before
+   * Envoy binds them, and other processes on this machine may take one meanwhile.
+   */
+  private static ComparisonSetups.Running start(ChaosSetups setup, Simulator simulator) throws Exception {
+    try {
+      return setup.start(simulator, MODELS);
+    } catch (DemoSetupException e) {
+      if (!String.valueOf(e.getMessage()).contains("Address already in use")) {
+        throw e;
+      }
+      System.out.println("  a port was taken before Envoy bound it; starting again");
+      return setup.start(simulator, MODELS);
     }
   }
 

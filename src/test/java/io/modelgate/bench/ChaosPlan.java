@@ -12,17 +12,21 @@ import java.util.TreeSet;
 
 /**
  * The chaos benchmark's churn, decided in advance from a seed so every setup meets the same
- * events at the same offsets: an initial placement (each model on half the replicas), then every
- * {@link #TICK_MS} one random event: toggle a random (replica, model) pair (load it, LOADING for
- * 0.5-3 s, or unload it), hang a replica for 1-4 s, or kill a replica for 2-6 s (it comes back
- * with its models loading again, 0.5-3 s each). Kept plausible: at most {@link #MAX_DOWN}
- * replicas hung or dead at once, and a model's last live copy is unloaded only in {@link
- * #LAST_COPY_UNLOAD_SHARE} of the draws that pick it. Immutable.
+ * events at the same offsets: an initial placement (each model on 2 of 3 replicas), then every
+ * {@link #TICK_MS} one random event: with even odds a model change, a hang (1-4 s) or a death
+ * (2-6 s: ports closed, then back with its models loading again, 0.5-3 s each). A model change
+ * draws a (replica, model) pair: one not loaded is loaded (LOADING 0.5-3 s, then AVAILABLE); a
+ * loaded one is unloaded with odds {@link #UNLOAD_ODDS}, else a missing pair is loaded, which
+ * keeps about 2 of 3 pairs loaded. Kept plausible: at most {@link #MAX_DOWN} replicas hung or
+ * dead at once, and a model's last live copy is unloaded only in {@link #LAST_COPY_UNLOAD_SHARE}
+ * of the draws that pick it. Immutable.
  */
 record ChaosPlan(long seed, Map<String, Set<String>> initial, List<Action> actions) {
   static final long TICK_MS = 300;
   static final int MAX_DOWN = 2;
   static final double LAST_COPY_UNLOAD_SHARE = 0.1;
+  /** A loaded pair drawn is unloaded with these odds: loaded share x settles where x * 3/4 = 1 - x * 3/4. */
+  static final double UNLOAD_ODDS = 0.75;
 
   enum Kind { LOAD, UNLOAD, HANG, UNHANG, KILL, REVIVE }
 
@@ -59,7 +63,7 @@ record ChaosPlan(long seed, Map<String, Set<String>> initial, List<Action> actio
     for (String model : models) {
       List<String> shuffled = new ArrayList<>(replicas);
       Collections.shuffle(shuffled, random);
-      shuffled.subList(0, (replicas.size() + 1) / 2).forEach(r -> initial.get(r).add(model));
+      shuffled.subList(0, initialCopies(replicas.size())).forEach(r -> initial.get(r).add(model));
     }
     initial.forEach((r, ms) -> loaded.put(r, new TreeSet<>(ms)));
 
@@ -100,21 +104,27 @@ record ChaosPlan(long seed, Map<String, Set<String>> initial, List<Action> actio
       }
       boolean lastLiveCopy =
           alive.stream().filter(r -> !r.equals(replica)).noneMatch(r -> loaded.get(r).contains(model));
-      if (!lastLiveCopy || random.nextDouble() < LAST_COPY_UNLOAD_SHARE) {
+      List<String[]> missing = new ArrayList<>();
+      for (String r : alive) {
+        models.stream().filter(m -> !loaded.get(r).contains(m)).forEach(m -> missing.add(new String[] {r, m}));
+      }
+      boolean unload = random.nextDouble() < UNLOAD_ODDS || missing.isEmpty();
+      if (unload && (!lastLiveCopy || random.nextDouble() < LAST_COPY_UNLOAD_SHARE)) {
         loaded.get(replica).remove(model);
         actions.add(new Action(now, Kind.UNLOAD, replica, model, 0, Map.of()));
-        continue;
-      }
-      // Keep the fleet plausible: load the model somewhere it is missing instead, if anywhere.
-      List<String> without = alive.stream().filter(r -> !loaded.get(r).contains(model)).toList();
-      if (!without.isEmpty()) {
-        actions.add(load(random, now, without.get(random.nextInt(without.size())), model, loaded));
+      } else if (!missing.isEmpty()) {
+        String[] pair = missing.get(random.nextInt(missing.size()));
+        actions.add(load(random, now, pair[0], pair[1], loaded));
       }
     }
     actions.sort(Comparator.comparingLong(Action::atMillis));
     Map<String, Set<String>> frozen = new LinkedHashMap<>();
     initial.forEach((r, ms) -> frozen.put(r, Set.copyOf(ms)));
     return new ChaosPlan(seed, Collections.unmodifiableMap(frozen), List.copyOf(actions));
+  }
+
+  static int initialCopies(int replicas) {
+    return (2 * replicas + 2) / 3;
   }
 
   private static Action load(Random random, long at, String replica, String model, Map<String, Set<String>> loaded) {

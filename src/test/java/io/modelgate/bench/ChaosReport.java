@@ -108,9 +108,9 @@ final class ChaosReport {
         "%nChurn (seed %d): each model starts on %d of the %d replicas; then every %d ms one event: %d loads"
             + " (LOADING 0.5-3 s, then AVAILABLE), %d unloads, %d hangs (1-4 s, the replica accepts and answers"
             + " nothing), %d deaths (ports closed 2-6 s, then back with its models LOADING 0.5-3 s again). At"
-            + " most %d replicas hung or dead at once; a model's last live copy is unloaded in %.0f %% of the"
-            + " draws that pick it.%n%n",
-        settings.seed(), (ChaosBenchmark.REPLICAS + 1) / 2, ChaosBenchmark.REPLICAS, ChaosPlan.TICK_MS,
+            + " most %d replicas hung or dead at once; about 2 of 3 (replica, model) pairs loaded; a model's"
+            + " last live copy is unloaded in %.0f %% of the draws that pick it.%n%n",
+        settings.seed(), ChaosPlan.initialCopies(ChaosBenchmark.REPLICAS), ChaosBenchmark.REPLICAS, ChaosPlan.TICK_MS,
         counts.get(ChaosPlan.Kind.LOAD), counts.get(ChaosPlan.Kind.UNLOAD), counts.get(ChaosPlan.Kind.HANG),
         counts.get(ChaosPlan.Kind.KILL), ChaosPlan.MAX_DOWN, 100 * ChaosPlan.LAST_COPY_UNLOAD_SHARE));
     md.append("The oracle knows the true state at every instant: a failed request is **avoidable** if, when it"
@@ -148,18 +148,24 @@ final class ChaosReport {
       }
     }
 
-    md.append("\n## Why requests failed (top ").append(TOP_REASONS).append(" per setup: count, of them avoidable)\n\n");
+    reasons(md, results, 0, "Why requests failed");
+    reasons(md, results, 1, "Why avoidable failures failed");
+    md.append("\nPlot: [chaos.svg](chaos.svg) (which replicas were hung or dead when, then per setup the failed"
+        + " and avoidable failed requests per second, by send time).\n");
+    return md.toString();
+  }
+
+  /** The top reasons per setup, ranked by all failures ({@code rank} 0) or avoidable ones (1). */
+  private static void reasons(StringBuilder md, List<SetupResult> results, int rank, String title) {
+    md.append("\n## ").append(title).append(" (top ").append(TOP_REASONS).append(" per setup: count, of them avoidable)\n\n");
     for (SetupResult r : results) {
-      Figures f = figures(r, s -> true);
-      f.reasons().entrySet().stream()
-          .sorted(Comparator.comparingLong((Map.Entry<String, long[]> e) -> -e.getValue()[0]))
+      figures(r, s -> true).reasons().entrySet().stream()
+          .filter(e -> e.getValue()[rank] > 0)
+          .sorted(Comparator.comparingLong((Map.Entry<String, long[]> e) -> -e.getValue()[rank]))
           .limit(TOP_REASONS)
           .forEach(e -> md.append("- ").append(r.setup()).append(": ").append(e.getValue()[0]).append("x (")
               .append(e.getValue()[1]).append(" avoidable) ").append(oneLine(e.getKey())).append('\n'));
     }
-    md.append("\nPlot: [chaos.svg](chaos.svg) (which replicas were hung or dead when, then per setup the failed"
-        + " and avoidable failed requests per second, by send time).\n");
-    return md.toString();
   }
 
   /** Share of (model, instant) pairs over the churn when no replica could serve the model, on a 10 ms grid. */
