@@ -17,10 +17,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -67,7 +69,7 @@ public final class ChaosBenchmark {
         case "--rate" -> rate = Double.parseDouble(value);
         case "--duration" -> seconds = Integer.parseInt(value);
         case "--seed" -> seed = Long.parseLong(value);
-        case "--setups" -> setups = java.util.Arrays.stream(value.split(",")).map(s -> ChaosSetups.valueOf(s.strip())).toList();
+        case "--setups" -> setups = Arrays.stream(value.split(",")).map(s -> ChaosSetups.valueOf(s.strip())).toList();
         default -> throw new IllegalArgumentException(
             "usage: bench/chaos [--rate R] [--duration S] [--seed N] [--setups " + List.of(ChaosSetups.values()) + "]");
       }
@@ -191,7 +193,7 @@ public final class ChaosBenchmark {
     while (true) {
       EnvoyHosts hosts = EnvoyHosts.parse(admin(adminPort, "/clusters"));
       boolean all = true;
-      for (Map.Entry<String, java.util.Set<String>> placed : plan.initial().entrySet()) {
+      for (Map.Entry<String, Set<String>> placed : plan.initial().entrySet()) {
         for (String model : placed.getValue()) {
           all &= hosts.routable("modelgate/" + model + "/rest", placed.getKey())
               && hosts.routable("modelgate/" + model + "/grpc", placed.getKey());
