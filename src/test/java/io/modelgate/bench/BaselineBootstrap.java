@@ -23,12 +23,15 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import io.modelgate.config.ModelgateConfig;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.view.HealthView;
 import io.modelgate.xds.EnvoyResources;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -36,7 +39,8 @@ import java.util.Map;
  * cluster settings modelgate generates, but with STATIC endpoints and Envoy's own active health
  * checking instead of modelgate's EDS health, and the retry policy an operator typically writes
  * ({@code 5xx,reset,connect-failure,refused-stream}, 2 retries) instead of modelgate's (which also
- * retries TF Serving's "Servable not found" on another host and bounds each try). Stateless.
+ * retries TF Serving's "Servable not found" on another host and bounds each try), unless a
+ * {@link Tuning} asks for the best an operator can do. Stateless.
  */
 final class BaselineBootstrap {
   /** How the baseline Envoy decides which endpoints are healthy. */
@@ -56,7 +60,25 @@ final class BaselineBootstrap {
   /** Where a replica's sidecar answers health checks. */
   record SidecarPorts(int grpc, int http) {}
 
-  private static final com.google.protobuf.Duration INTERVAL = seconds(1);
+  /**
+   * How hard the operator tuned the checks and retries.
+   *
+   * @param bodyMustContain text the check's answer must contain to pass (Envoy's {@code receive}),
+   *     e.g. {@code AVAILABLE} in TF Serving's model status; empty: the status code alone decides
+   * @param generatedRetries keep the retry policy modelgate generates (per-try timeout, "Servable
+   *     not found" retried on another host) and add {@code 5xx}, instead of the typical policy
+   */
+  record Tuning(
+      java.time.Duration interval,
+      java.time.Duration timeout,
+      int unhealthyThreshold,
+      int healthyThreshold,
+      String bodyMustContain,
+      boolean generatedRetries) {
+    /** What an operator typically writes: 1 s, 500 ms timeout, 2/2, status code, 2 plain retries. */
+    static final Tuning TYPICAL =
+        new Tuning(java.time.Duration.ofSeconds(1), java.time.Duration.ofMillis(500), 2, 2, "", false);
+  }
 
   private BaselineBootstrap() {}
 
@@ -71,6 +93,16 @@ final class BaselineBootstrap {
       HealthChecking checking,
       Map<String, SidecarPorts> sidecars,
       int adminPort) {
+    return json(config, view, checking, sidecars, adminPort, Tuning.TYPICAL);
+  }
+
+  static String json(
+      ModelgateConfig config,
+      HealthView view,
+      HealthChecking checking,
+      Map<String, SidecarPorts> sidecars,
+      int adminPort,
+      Tuning tuning) {
     EnvoyResources resources = new EnvoyResources(config);
     Map<String, ClusterLoadAssignment> assignments = new HashMap<>();
     resources.loadAssignments(view).forEach(a -> assignments.put(a.getClusterName(), a));
@@ -79,14 +111,14 @@ final class BaselineBootstrap {
             .setNode(Node.newBuilder().setId("baseline").setCluster("baseline"))
             .setAdmin(Admin.newBuilder().setAddress(address("127.0.0.1", adminPort)));
     for (Listener listener : resources.listeners()) {
-      bootstrap.getStaticResourcesBuilder().addListeners(withInlineRoutes(listener, resources, view));
+      bootstrap.getStaticResourcesBuilder().addListeners(withInlineRoutes(listener, resources, view, tuning));
     }
     for (Cluster cluster : resources.clusters(view)) {
       bootstrap
           .getStaticResourcesBuilder()
           .addClusters(
               staticCluster(
-                  cluster, assignments.get(cluster.getName()), config, checking, sidecars));
+                  cluster, assignments.get(cluster.getName()), config, checking, sidecars, tuning));
     }
     try {
       return JsonFormat.printer().usingTypeRegistry(TYPES).print(bootstrap);
@@ -100,9 +132,11 @@ final class BaselineBootstrap {
           .add(HttpConnectionManager.getDescriptor())
           .add(Router.getDescriptor())
           .add(HttpProtocolOptions.getDescriptor())
+          .add(PreviousHostsPredicate.getDescriptor())
           .build();
 
-  private static Listener withInlineRoutes(Listener listener, EnvoyResources resources, HealthView view) {
+  private static Listener withInlineRoutes(
+      Listener listener, EnvoyResources resources, HealthView view, Tuning tuning) {
     Listener.Builder builder = listener.toBuilder();
     for (var chain : builder.getFilterChainsBuilderList()) {
       for (Filter.Builder filter : chain.getFiltersBuilderList()) {
@@ -110,7 +144,7 @@ final class BaselineBootstrap {
           HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
           filter.setTypedConfig(
               Any.pack(
-                  hcm.toBuilder().clearRds().setRouteConfig(typicalRetries(resources.routes(view))).build()));
+                  hcm.toBuilder().clearRds().setRouteConfig(retries(resources.routes(view), tuning)).build()));
         } catch (InvalidProtocolBufferException e) {
           throw new IllegalStateException("the generated listener has no HTTP connection manager", e);
         }
@@ -119,11 +153,14 @@ final class BaselineBootstrap {
     return builder.build();
   }
 
-  private static RouteConfiguration typicalRetries(RouteConfiguration routes) {
+  private static RouteConfiguration retries(RouteConfiguration routes, Tuning tuning) {
     RouteConfiguration.Builder builder = routes.toBuilder();
     for (VirtualHost.Builder host : builder.getVirtualHostsBuilderList()) {
       for (Route.Builder route : host.getRoutesBuilderList()) {
-        if (route.hasRoute()) {
+        if (route.hasRoute() && tuning.generatedRetries()) {
+          RetryPolicy.Builder generated = route.getRouteBuilder().getRetryPolicyBuilder();
+          generated.setRetryOn("5xx," + generated.getRetryOn());
+        } else if (route.hasRoute()) {
           route
               .getRouteBuilder()
               .setRetryPolicy(
@@ -141,7 +178,8 @@ final class BaselineBootstrap {
       ClusterLoadAssignment assignment,
       ModelgateConfig config,
       HealthChecking checking,
-      Map<String, SidecarPorts> sidecars) {
+      Map<String, SidecarPorts> sidecars,
+      Tuning tuning) {
     // modelgate/<model>/[v<n>/]<grpc|rest>
     String[] parts = generated.getName().split("/");
     String model = parts[1];
@@ -157,28 +195,35 @@ final class BaselineBootstrap {
     switch (version == null ? checking : HealthChecking.NONE) {
       case NONE -> {}
       case REST_STATUS_PATH ->
-          cluster.addHealthChecks(
-              timing()
-                  .setHttpHealthCheck(
-                      HealthCheck.HttpHealthCheck.newBuilder()
-                          .setPath("/v1/models/" + model)));
+          cluster.addHealthChecks(timing(tuning).setHttpHealthCheck(statusPath(model, tuning)));
       case SIDECAR ->
           cluster.addHealthChecks(
               grpc
-                  ? timing().setGrpcHealthCheck(HealthCheck.GrpcHealthCheck.newBuilder().setServiceName(model))
-                  : timing().setHttpHealthCheck(HealthCheck.HttpHealthCheck.newBuilder().setPath("/readyz/" + model)));
+                  ? timing(tuning).setGrpcHealthCheck(HealthCheck.GrpcHealthCheck.newBuilder().setServiceName(model))
+                  : timing(tuning).setHttpHealthCheck(HealthCheck.HttpHealthCheck.newBuilder().setPath("/readyz/" + model)));
     }
     return cluster.build();
   }
 
-  /** Interval 1 s, thresholds 2/2, and checks from the start (not every 60 s until traffic). */
-  private static HealthCheck.Builder timing() {
+  private static HealthCheck.HttpHealthCheck.Builder statusPath(String model, Tuning tuning) {
+    HealthCheck.HttpHealthCheck.Builder check = HealthCheck.HttpHealthCheck.newBuilder().setPath("/v1/models/" + model);
+    if (!tuning.bodyMustContain().isEmpty()) {
+      check.addReceive(
+          HealthCheck.Payload.newBuilder()
+              .setText(HexFormat.of().formatHex(tuning.bodyMustContain().getBytes(StandardCharsets.UTF_8))));
+    }
+    return check;
+  }
+
+  /** The tuning's interval, timeout and thresholds, with checks from the start (not every 60 s until traffic). */
+  private static HealthCheck.Builder timing(Tuning tuning) {
+    com.google.protobuf.Duration interval = duration(tuning.interval());
     return HealthCheck.newBuilder()
-        .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(500_000_000))
-        .setInterval(INTERVAL)
-        .setNoTrafficInterval(INTERVAL)
-        .setUnhealthyThreshold(UInt32Value.of(2))
-        .setHealthyThreshold(UInt32Value.of(2));
+        .setTimeout(duration(tuning.timeout()))
+        .setInterval(interval)
+        .setNoTrafficInterval(interval)
+        .setUnhealthyThreshold(UInt32Value.of(tuning.unhealthyThreshold()))
+        .setHealthyThreshold(UInt32Value.of(tuning.healthyThreshold()));
   }
 
   private static ClusterLoadAssignment staticEndpoints(
@@ -222,7 +267,7 @@ final class BaselineBootstrap {
         .build();
   }
 
-  private static com.google.protobuf.Duration seconds(long seconds) {
-    return com.google.protobuf.Duration.newBuilder().setSeconds(seconds).build();
+  private static com.google.protobuf.Duration duration(java.time.Duration d) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
   }
 }

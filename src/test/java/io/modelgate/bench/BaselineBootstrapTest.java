@@ -27,17 +27,37 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Every baseline configuration the comparison benchmark runs is one Envoy accepts. */
+/** Every baseline configuration the comparison and chaos benchmarks run is one Envoy accepts. */
 class BaselineBootstrapTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   @ParameterizedTest
   @EnumSource(BaselineBootstrap.HealthChecking.class)
   void envoyAcceptsTheBaseline(BaselineBootstrap.HealthChecking checking, @TempDir Path dir) throws Exception {
+    String json = json(checking, BaselineBootstrap.Tuning.TYPICAL);
+    assertThat(json).contains("\"modelgate/a/v2/rest\"");
+    assertValid(json, dir);
+  }
+
+  @Test
+  void envoyAcceptsTheChaosBaselineTunedToCheckForAvailableAndRetryLikeModelgate(@TempDir Path dir)
+      throws Exception {
+    String json = json(BaselineBootstrap.HealthChecking.REST_STATUS_PATH, ChaosSetups.TUNED);
+    assertThat(json)
+        .contains("\"retryOn\": \"5xx,reset,connect-failure,refused-stream,retriable-status-codes\"")
+        .contains("\"retryOn\": \"5xx,reset,connect-failure,refused-stream,retriable-headers\"")
+        .contains("\"interval\": \"0.500s\"")
+        // "AVAILABLE", hex-encoded as Envoy's payload text wants it
+        .contains("\"text\": \"415641494c41424c45\"");
+    assertValid(json, dir);
+  }
+
+  private static String json(BaselineBootstrap.HealthChecking checking, BaselineBootstrap.Tuning tuning) {
     ModelgateConfig config =
         new ModelgateConfig(
             List.of(
@@ -61,9 +81,16 @@ class BaselineBootstrapTest {
             Map.of(
                 "a", new ModelHealth("a", Map.of("r0", ready, "r1", other)),
                 "b", new ModelHealth("b", Map.of("r0", ready, "r1", other))), config.replicas());
-    String json =
-        BaselineBootstrap.json(config, view, checking, Map.of("r0", new BaselineBootstrap.SidecarPorts(19081, 19080), "r1", new BaselineBootstrap.SidecarPorts(19091, 19090)), 19901);
-    assertThat(json).contains("\"modelgate/a/v2/rest\"");
+    return BaselineBootstrap.json(
+        config,
+        view,
+        checking,
+        Map.of("r0", new BaselineBootstrap.SidecarPorts(19081, 19080), "r1", new BaselineBootstrap.SidecarPorts(19091, 19090)),
+        19901,
+        tuning);
+  }
+
+  private static void assertValid(String json, Path dir) throws Exception {
     Path file = dir.resolve("baseline.json");
     Files.writeString(file, json);
 

@@ -231,7 +231,7 @@ public final class ComparisonBenchmark {
         .body();
   }
 
-  private static String envoyVersion() {
+  static String envoyVersion() {
     try {
       Process p = new ProcessBuilder("envoy", "--version").redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes()).strip();

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -85,36 +86,53 @@ enum ComparisonSetups {
   }
 
   Running start(Simulator simulator) throws IOException, InterruptedException, DemoSetupException {
+    return start(simulator, ComparisonScenario.MODELS, Map.of());
+  }
+
+  /**
+   * The setup in front of {@code simulator} serving {@code models}; {@code extraYaml} adds entries
+   * to sections of modelgate's file (section name to {@code "key: value, ..."}), for MODELGATE.
+   */
+  Running start(Simulator simulator, List<String> models, Map<String, String> extraYaml)
+      throws IOException, InterruptedException, DemoSetupException {
+    return start(simulator, models, extraYaml, BaselineBootstrap.Tuning.TYPICAL);
+  }
+
+  /** The same, the baselines' checks and retries tuned as {@code tuning} says. */
+  Running start(
+      Simulator simulator, List<String> models, Map<String, String> extraYaml, BaselineBootstrap.Tuning tuning)
+      throws IOException, InterruptedException, DemoSetupException {
     Path envoyBinary = EnvoyLauncher.findBinary(Optional.empty(), System.getenv().getOrDefault("PATH", ""));
     int listener = EnvoyProcess.freePort();
     int admin = EnvoyProcess.freePort();
-    ModelgateConfig config = config(simulator, listener);
+    ModelgateConfig config = config(simulator, listener, models);
     List<ModelgateProcess> processes = new ArrayList<>();
     EnvoyLauncher envoy;
     try {
       switch (this) {
         case DIRECT ->
-            envoy = staticEnvoy(envoyBinary, config, BaselineBootstrap.HealthChecking.NONE, Map.of(), admin);
+            envoy = staticEnvoy(envoyBinary, config, BaselineBootstrap.HealthChecking.NONE, Map.of(), admin, tuning);
         case REST_HEALTH_CHECK ->
-            envoy = staticEnvoy(envoyBinary, config, BaselineBootstrap.HealthChecking.REST_STATUS_PATH, Map.of(), admin);
+            envoy = staticEnvoy(
+                envoyBinary, config, BaselineBootstrap.HealthChecking.REST_STATUS_PATH, Map.of(), admin, tuning);
         case SIDECAR_HEALTH_CHECK -> {
           Map<String, BaselineBootstrap.SidecarPorts> sidecars = new HashMap<>();
           for (SimulatedReplica replica : simulator.replicas()) {
             BaselineBootstrap.SidecarPorts ports =
                 new BaselineBootstrap.SidecarPorts(EnvoyProcess.freePort(), EnvoyProcess.freePort());
             List<String> args = new ArrayList<>(List.of("sidecar", "--target", "127.0.0.1:" + replica.grpcPort()));
-            ComparisonScenario.MODELS.forEach(m -> args.addAll(List.of("--model", m)));
+            models.forEach(m -> args.addAll(List.of("--model", m)));
             args.addAll(List.of("--grpc-listen", "127.0.0.1:" + ports.grpc(), "--http-listen", "127.0.0.1:" + ports.http()));
             processes.add(ModelgateProcess.start(args, ports.http()));
             sidecars.put(replica.id(), ports);
           }
-          envoy = staticEnvoy(envoyBinary, config, BaselineBootstrap.HealthChecking.SIDECAR, sidecars, admin);
+          envoy = staticEnvoy(envoyBinary, config, BaselineBootstrap.HealthChecking.SIDECAR, sidecars, admin, tuning);
         }
         case MODELGATE -> {
           int xds = EnvoyProcess.freePort();
           int http = EnvoyProcess.freePort();
           Path file = Files.createTempFile("modelgate-bench", ".yaml");
-          Files.writeString(file, controlPlaneYaml(simulator, listener, xds, http));
+          Files.writeString(file, controlPlaneYaml(simulator, models, listener, xds, http, extraYaml));
           processes.add(ModelgateProcess.start(List.of("control-plane", "--config", file.toString()), http));
           envoy = EnvoyLauncher.start(envoyBinary, Path.of("envoy/bootstrap-local.yaml"), xds, admin);
         }
@@ -135,20 +153,23 @@ enum ComparisonSetups {
       ModelgateConfig config,
       BaselineBootstrap.HealthChecking checking,
       Map<String, BaselineBootstrap.SidecarPorts> sidecars,
-      int admin)
+      int admin,
+      BaselineBootstrap.Tuning tuning)
       throws DemoSetupException {
     return EnvoyLauncher.startWithConfig(
-        binary, BaselineBootstrap.json(config, everyVersionEverywhere(config), checking, sidecars, admin), admin);
+        binary,
+        BaselineBootstrap.json(config, everyVersionEverywhere(config), checking, sidecars, admin, tuning),
+        admin);
   }
 
-  private static ModelgateConfig config(Simulator simulator, int listener) {
+  private static ModelgateConfig config(Simulator simulator, int listener, List<String> models) {
     List<ReplicaConfig> replicas = new ArrayList<>();
     for (SimulatedReplica r : simulator.replicas()) {
       replicas.add(new ReplicaConfig(r.id(), "127.0.0.1", r.grpcPort(), r.restPort(), Protocol.GRPC));
     }
     return new ModelgateConfig(
         replicas,
-        ComparisonScenario.MODELS.stream().map(ModelConfig::any).toList(),
+        models.stream().map(ModelConfig::any).toList(),
         ProbeConfig.defaults(),
         ListenConfig.loopbackEphemeral(),
         new XdsConfig(
@@ -168,21 +189,28 @@ enum ComparisonSetups {
         Instant.now());
   }
 
-  /** The control plane's file: the defaults (1 s probes) except ports, all on loopback. */
-  private static String controlPlaneYaml(Simulator simulator, int listener, int xds, int http)
+  /** The control plane's file: the defaults (1 s probes) except ports, all on loopback, plus extra entries. */
+  private static String controlPlaneYaml(
+      Simulator simulator, List<String> models, int listener, int xds, int http, Map<String, String> extra)
       throws IOException {
+    Map<String, String> sections = new LinkedHashMap<>(extra);
     StringBuilder yaml = new StringBuilder("replicas:\n");
     for (SimulatedReplica r : simulator.replicas()) {
       yaml.append("  - {id: ").append(r.id()).append(", host: 127.0.0.1, grpcPort: ")
           .append(r.grpcPort()).append(", restPort: ").append(r.restPort()).append("}\n");
     }
     yaml.append("models:\n");
-    ComparisonScenario.MODELS.forEach(m -> yaml.append("  - {name: ").append(m).append("}\n"));
-    yaml.append("listen: {grpc: 127.0.0.1:").append(EnvoyProcess.freePort())
-        .append(", http: 127.0.0.1:").append(http).append("}\n");
-    yaml.append("xds: {listen: 127.0.0.1:").append(xds)
-        .append(", envoyListener: 127.0.0.1:").append(listener).append("}\n");
-    yaml.append("extproc: {listen: 127.0.0.1:").append(EnvoyProcess.freePort()).append("}\n");
+    models.forEach(m -> yaml.append("  - {name: ").append(m).append("}\n"));
+    section(yaml, "listen", "grpc: 127.0.0.1:" + EnvoyProcess.freePort() + ", http: 127.0.0.1:" + http, sections);
+    section(yaml, "xds", "listen: 127.0.0.1:" + xds + ", envoyListener: 127.0.0.1:" + listener, sections);
+    section(yaml, "extproc", "listen: 127.0.0.1:" + EnvoyProcess.freePort(), sections);
+    sections.forEach((name, entries) -> yaml.append(name).append(": {").append(entries).append("}\n"));
     return yaml.toString();
+  }
+
+  /** One flow-mapping section, with the extra entries asked for it (removed from {@code extra}). */
+  private static void section(StringBuilder yaml, String name, String entries, Map<String, String> extra) {
+    String more = extra.remove(name);
+    yaml.append(name).append(": {").append(entries).append(more == null ? "" : ", " + more).append("}\n");
   }
 }

@@ -74,7 +74,8 @@ final class OpenLoopPhase {
     return new Result(latencies, lag);
   }
 
-  private static String reason(Throwable error) {
+  /** A failed call's reason as one line: the client's message, or the exception's class and message. */
+  static String reason(Throwable error) {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     return cause instanceof PredictClient.PredictFailure ? cause.getMessage() : cause.getClass().getSimpleName() + ": " + cause.getMessage();
   }
