@@ -63,12 +63,12 @@ final class ChaosChurn {
         replica.unloadModel(action.model(), 1, Duration.ZERO);
       }
       case HANG -> {
-        oracle.down(id, System.nanoTime());
+        oracle.hung(id, System.nanoTime());
         replica.hang(true);
       }
       case UNHANG -> {
         replica.hang(false);
-        oracle.up(id, System.nanoTime());
+        oracle.unhung(id, System.nanoTime());
       }
       case KILL -> {
         long now = System.nanoTime();

@@ -10,7 +10,7 @@ import java.util.Map;
  * when each (replica, model) pair was AVAILABLE and when each replica was out (hung or dead),
  * on the {@link System#nanoTime} clock. From it, whether a request for a model sent at an
  * instant could have been served ({@link #servable}: some replica had the model AVAILABLE and
- * was up) and whether an instant lies in a disturbance window (a replica out, or just back).
+ * was up) and whether an instant lies in a hang window (a replica hung, or just back).
  *
  * <p>Intervals are half-open, [from, to); one opened with a start in the future (a load that
  * completes later) and closed before that start is empty. Thread-safe (synchronized): the chaos
@@ -27,6 +27,8 @@ final class ChaosOracle {
   private final Map<String, Long> availableSince = new HashMap<>();
   private final Map<String, List<Interval>> down = new HashMap<>();
   private final Map<String, Long> downSince = new HashMap<>();
+  private final Map<String, List<Interval>> hangs = new HashMap<>();
+  private final Map<String, Long> hangSince = new HashMap<>();
 
   /** {@code model} AVAILABLE on {@code replica} from {@code fromNanos} until {@link #unavailable}. */
   synchronized void available(String replica, String model, long fromNanos) {
@@ -47,6 +49,17 @@ final class ChaosOracle {
     close(down, downSince, replica, atNanos);
   }
 
+  /** {@code replica} hangs from {@code atNanos}: it is down, and requests sent to it wait. */
+  synchronized void hung(String replica, long atNanos) {
+    down(replica, atNanos);
+    hangSince.putIfAbsent(replica, atNanos);
+  }
+
+  synchronized void unhung(String replica, long atNanos) {
+    up(replica, atNanos);
+    close(hangs, hangSince, replica, atNanos);
+  }
+
   /** Whether at {@code atNanos} some replica that was up had {@code model} AVAILABLE. */
   synchronized boolean servable(String model, long atNanos) {
     for (Map.Entry<String, List<Interval>> pair : intervals(available, availableSince).entrySet()) {
@@ -60,9 +73,12 @@ final class ChaosOracle {
     return false;
   }
 
-  /** Whether {@code atNanos} falls while a replica was out or within {@code graceNanos} after it came back. */
-  synchronized boolean disturbed(long atNanos, long graceNanos) {
-    for (List<Interval> outs : intervals(down, downSince).values()) {
+  /**
+   * Whether {@code atNanos} falls while a replica hung or within {@code graceNanos} after: a try
+   * sent to it then waits out the per-try timeout. (A dead replica refuses at once.)
+   */
+  synchronized boolean inHangWindow(long atNanos, long graceNanos) {
+    for (List<Interval> outs : intervals(hangs, hangSince).values()) {
       for (Interval out : outs) {
         if (atNanos >= out.from() && atNanos < out.to() + Math.min(graceNanos, Long.MAX_VALUE - out.to())) {
           return true;

@@ -52,15 +52,18 @@ class ChaosOracleTest {
   }
 
   @Test
-  void disturbanceWindowLastsThePerTryTimeoutPastTheHang() {
+  void hangWindowLastsThePerTryTimeoutPastTheHangAndADeathOpensNone() {
     ChaosOracle oracle = new ChaosOracle();
-    oracle.down("r2", 10 * S);
-    oracle.up("r2", 12 * S);
+    oracle.hung("r2", 10 * S);
+    oracle.unhung("r2", 12 * S);
+    oracle.down("r3", 20 * S);
+    oracle.up("r3", 22 * S);
     long grace = S / 2;
 
-    assertThat(oracle.disturbed(9 * S, grace)).isFalse();
-    assertThat(oracle.disturbed(12 * S + grace - 1, grace)).isTrue();
-    assertThat(oracle.disturbed(12 * S + grace, grace)).isFalse();
+    assertThat(oracle.inHangWindow(9 * S, grace)).isFalse();
+    assertThat(oracle.inHangWindow(12 * S + grace - 1, grace)).isTrue();
+    assertThat(oracle.inHangWindow(12 * S + grace, grace)).isFalse();
+    assertThat(oracle.inHangWindow(21 * S, grace)).isFalse();
   }
 
   @Test

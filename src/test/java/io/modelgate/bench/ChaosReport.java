@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * by its {@link ChaosOracle}. Stateless.
  */
 final class ChaosReport {
-  /** Disturbance windows run this long past a hang or death: a try sent just before still waits it out. */
+  /** Hang windows run this long past a hang: a try sent just before it ended still waits it out. */
   static final long GRACE_NANOS = XdsConfig.DEFAULT_PER_TRY_TIMEOUT.toNanos();
   private static final int TOP_REASONS = 8;
 
@@ -40,7 +40,7 @@ final class ChaosReport {
 
   /**
    * The figures of the requests {@code which} selects. Latencies are of successful requests;
-   * "calm" ones were sent outside every disturbance window with a replica able to serve them;
+   * "calm" ones were sent outside every hang window with a replica able to serve them;
    * "held" ones succeeded although at send time no replica could serve them.
    */
   static Figures figures(SetupResult r, Predicate<Sample> which) {
@@ -70,7 +70,7 @@ final class ChaosReport {
       ok.add(s.latencyNanos());
       if (!servable) {
         held.add(s.latencyNanos());
-      } else if (!r.oracle().disturbed(s.sentNanos(), GRACE_NANOS)) {
+      } else if (!r.oracle().inHangWindow(s.sentNanos(), GRACE_NANOS)) {
         calm.add(s.latencyNanos());
       }
     }
@@ -116,8 +116,9 @@ final class ChaosReport {
     md.append("The oracle knows the true state at every instant: a failed request is **avoidable** if, when it"
         + " was sent, some replica that was up (neither hung nor dead) had the model AVAILABLE. **Held**:"
         + " succeeded although no replica could serve it when it was sent. **Calm**: sent with a replica"
-        + " able to serve it, outside every disturbance window (a hang or death until "
-        + XdsConfig.DEFAULT_PER_TRY_TIMEOUT.toMillis() + " ms, the per-try timeout, after it ended). Latencies"
+        + " able to serve it, outside every hang window (from a hang until "
+        + XdsConfig.DEFAULT_PER_TRY_TIMEOUT.toMillis() + " ms, the per-try timeout, after it ended; a dead"
+        + " replica refuses connections at once, so deaths open no window). Latencies"
         + " are of successful requests, from send to answer.\n\n");
 
     md.append("## Results\n\n| setup | requests | failed | avoidable failed | p50 ms | p99 ms | calm p99 ms"
