@@ -97,7 +97,7 @@ class ProberTest {
     assertThat(peer.maxInFlight()).isEqualTo(2);
     assertThat(peer.requests()).hasSize(6);
     assertThat(results).extracting(Result::model).containsExactlyInAnyOrderElementsOf(models);
-    assertThat(prober.counters()).isEqualTo(new ProbeCounters(6, 0, 0, 0));
+    assertThat(prober.counters()).isEqualTo(new ProbeCounters(6, 0, 0, 0, 0));
   }
 
   @Test
@@ -118,7 +118,7 @@ class ProberTest {
     prober.runRound();
     await().until(() -> peer.heldCount() == 1);
     assertThat(peer.requests()).hasSize(2);
-    assertThat(prober.counters()).isEqualTo(new ProbeCounters(2, 0, 2, 1));
+    assertThat(prober.counters()).isEqualTo(new ProbeCounters(2, 0, 2, 0, 1));
   }
 
   @Test
@@ -210,7 +210,7 @@ class ProberTest {
     assertThat(((ProbeOutcome.Failed) result("gone", "resnet").outcome()).kind())
         .isEqualTo(ProbeOutcome.Failed.Kind.CONNECTION_FAILED);
     assertThat(result("r1", "resnet").outcome()).isInstanceOf(ProbeOutcome.Reported.class);
-    await().until(() -> prober.counters().equals(new ProbeCounters(3, 2, 0, 0)));
+    await().until(() -> prober.counters().equals(new ProbeCounters(3, 2, 0, 0, 0)));
   }
 
   @Test
@@ -281,7 +281,8 @@ class ProberTest {
             Duration.ofSeconds(5),
             4,
             /* jitter= */ 0.5,
-            Duration.ofSeconds(1));
+            Duration.ofSeconds(1),
+            Duration.ofMillis(100));
     Prober prober =
         prober(List.of(peer.replica("r1")), models, jittered);
 
@@ -404,7 +405,15 @@ class ProberTest {
 
   private static ProbeConfig config(Duration interval, Duration timeout, int maxConcurrency) {
     return new ProbeConfig(
-        interval, timeout, 1, 1, Duration.ofSeconds(5), maxConcurrency, 0, Duration.ofSeconds(1));
+        interval,
+        timeout,
+        1,
+        1,
+        Duration.ofSeconds(5),
+        maxConcurrency,
+        0,
+        Duration.ofSeconds(1),
+        Duration.ofMillis(100));
   }
 
   private Result result(String replica, String model) {
