@@ -41,9 +41,9 @@ import org.slf4j.LoggerFactory;
  * serve it yet: a key that is not serving and whose replica answered its last probe is probed
  * urgently while its model has requests waiting ({@link #demand}), or while no replica serves the
  * model and this key is loading, unloading or not probed yet, or for {@value
- * #RECOVERY_INTERVALS} intervals after its replica answered again after failing. A key whose last
- * probe failed is never probed urgently, so a dead or hung replica costs no more than the round
- * probe and its one confirmation.
+ * #RECOVERY_INTERVALS} intervals after its replica answered again after going silent (timeouts or
+ * refused connections). A key whose last probe failed is never probed urgently, so a dead or hung
+ * replica costs no more than the round probe and its one confirmation.
  *
  * <p>Thread-safe and lock-free. At most {@code maxConcurrency} calls are in flight; a key that
  * finds no free permit waits in a queue and starts as soon as one frees. A key is pending from
@@ -442,13 +442,15 @@ public final class Prober
         }
       }
     }
-    // A first failure is confirmed at once instead of an interval later: with the default
-    // unhealthyThreshold of 2, a replica that hangs or dies between rounds is taken out after
-    // two probe timeouts rather than an interval plus two timeouts.
     KeyStanding previous = slot.standing;
     KeyStanding standing = KeyStanding.of(outcome, slot.model);
     slot.standing = standing;
+    // A first failure is confirmed at once instead of an interval later: with the default
+    // unhealthyThreshold of 2, a replica that hangs or dies between rounds is taken out after
+    // two probe timeouts rather than an interval plus two timeouts.
     boolean confirm = standing.failed() && !previous.failed();
+    // A replica that answers again after going silent has often just restarted and is loading
+    // its models: its keys that do not serve yet are urgent for a while.
     boolean answeredAgain = previous == KeyStanding.NO_ANSWER && !standing.failed();
     if (answeredAgain) {
       slot.siblings.recoveringUntilMillis =
@@ -461,7 +463,7 @@ public final class Prober
       tryStart(slot);
       // A timeout or a refused connection is the replica's, not the model's: its other models
       // are probed at once too, so they leave together instead of one per probe schedule.
-      if (((ProbeOutcome.Failed) outcome).kind() != ProbeOutcome.Failed.Kind.BAD_RESPONSE) {
+      if (standing == KeyStanding.NO_ANSWER) {
         for (Slot sibling : slot.siblings.slots) {
           if (!sibling.standing.failed()) {
             tryStart(sibling);

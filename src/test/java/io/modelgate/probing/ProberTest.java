@@ -10,10 +10,8 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.tfserving.api.ModelVersionStatus.State;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -26,11 +24,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ProberTest {
-  private static final Clock CLOCK =
-      Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC);
   private static final Duration LONG_INTERVAL = Duration.ofHours(1);
   private static final Duration URGENT = Duration.ofMillis(100);
 
+  private final MutableClock clock = new MutableClock(Instant.parse("2025-01-01T00:00:00Z"));
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
   private final ModelStatusProbes probes = new ModelStatusProbes(Duration.ofSeconds(10));
   private final Queue<Result> results = new ConcurrentLinkedQueue<>();
@@ -188,7 +185,7 @@ class ProberTest {
     prober.start();
 
     await().until(() -> results.size() >= 3);
-    assertThat(prober.lastRoundStarted()).contains(CLOCK.instant());
+    assertThat(prober.lastRoundStarted()).contains(clock.instant());
     assertThat(prober.interval()).isEqualTo(Duration.ofMillis(50));
   }
 
@@ -468,6 +465,28 @@ class ProberTest {
   }
 
   @Test
+  void aRecoveredReplicasKeysAreNoLongerUrgentOnceTheRecoveryWindowHasPassed() throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.hang("a");
+    Duration timeout = Duration.ofMillis(300);
+    Prober prober =
+        prober(
+            List.of(peer.replica("r1")),
+            List.of("a"),
+            config(LONG_INTERVAL, timeout, 4),
+            new ModelStatusProbes(timeout));
+    prober.start();
+    await().until(() -> results.size() == 2);
+    peer.fail("a", io.grpc.Status.NOT_FOUND);
+    prober.reprobe("r1", "a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> probes(peer, "a") >= 3 + 5);
+
+    clock.advance(LONG_INTERVAL.multipliedBy(Prober.RECOVERY_INTERVALS));
+
+    assertNoMoreThanOneFurtherProbe(peer, "a");
+  }
+
+  @Test
   void aModelNotReadyEverywhereWithoutWaitingRequestsIsNotProbedUrgently() throws Exception {
     GrpcStatusPeer ended = peer();
     GrpcStatusPeer without = peer(); // answers NOT_FOUND
@@ -527,7 +546,7 @@ class ProberTest {
               }
             },
             scheduler,
-            CLOCK);
+            clock);
     toClose.add(0, prober);
     prober.replicasChanged(TestReplicas.set(replicas));
     return prober;
