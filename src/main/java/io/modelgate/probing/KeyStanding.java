@@ -50,9 +50,4 @@ enum KeyStanding {
   boolean failed() {
     return this == BAD_ANSWER || this == NO_ANSWER;
   }
-
-  /** Whether the key may be about to serve: not probed yet, or a wanted version is changing. */
-  boolean inTransition() {
-    return this == UNPROBED || this == CHANGING;
-  }
 }

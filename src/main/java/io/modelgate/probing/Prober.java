@@ -40,10 +40,10 @@ import org.slf4j.LoggerFactory;
  * <p>Every {@code urgentInterval} it also probes the keys whose model is wanted but that do not
  * serve it yet: a key that is not serving and whose replica answered its last probe is probed
  * urgently while its model has requests waiting ({@link #demand}), or while no replica serves the
- * model and this key is loading, unloading or not probed yet, or for {@value
- * #RECOVERY_INTERVALS} intervals after its replica answered again after going silent (timeouts or
- * refused connections). A key whose last probe failed is never probed urgently, so a dead or hung
- * replica costs no more than the round probe and its one confirmation.
+ * model and this key is loading or unloading, or for {@value #RECOVERY_INTERVALS} intervals after
+ * its replica answered again after going silent (timeouts or refused connections). A key whose
+ * last probe failed is never probed urgently, so a dead or hung replica costs no more than the
+ * round probe and its one confirmation.
  *
  * <p>Thread-safe and lock-free. At most {@code maxConcurrency} calls are in flight; a key that
  * finds no free permit waits in a queue and starts as soon as one frees. A key is pending from
@@ -376,8 +376,11 @@ public final class Prober
       return false;
     }
     String model = slot.key.model();
+    // A key not probed yet is not urgent for its model being served nowhere: it waits for its
+    // jittered start in the first round, and pulling them all forward would undo a cold start's
+    // spread.
     return demanded.contains(model)
-        || (standing.inTransition() && !served.contains(model))
+        || (standing == KeyStanding.CHANGING && !served.contains(model))
         || nowMillis < slot.siblings.recoveringUntilMillis;
   }
 

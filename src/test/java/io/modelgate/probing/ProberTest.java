@@ -487,6 +487,32 @@ class ProberTest {
   }
 
   @Test
+  void urgentTicksDoNotPullTheJitteredStartsOfAColdStartForward() throws Exception {
+    GrpcStatusPeer peer = peer(); // every model answers NOT_FOUND
+    List<String> models = IntStream.range(0, 10).mapToObj(i -> "m" + i).toList();
+    // The first round's starts spread over 5 s: at most one in 50 falls before the first tick.
+    ProbeConfig spread =
+        new ProbeConfig(
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(1),
+            1,
+            1,
+            Duration.ofSeconds(20),
+            4,
+            /* jitter= */ 0.5,
+            Duration.ofSeconds(10),
+            URGENT);
+    Prober prober = prober(List.of(peer.replica("r1")), models, spread);
+
+    prober.start();
+
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> prober.counters().urgent() == 0);
+  }
+
+  @Test
   void aModelNotReadyEverywhereWithoutWaitingRequestsIsNotProbedUrgently() throws Exception {
     GrpcStatusPeer ended = peer();
     GrpcStatusPeer without = peer(); // answers NOT_FOUND
