@@ -44,6 +44,7 @@ import java.nio.file.Path;
  *   maxConcurrency: 256         # >= 1
  *   jitter: 0.1                 # 0 to 0.5
  *   startupTimeoutMs: 10000     # > 0
+ *   urgentIntervalMs: 100       # > 0 and <= intervalMs
  * listen:                       # optional
  *   grpc: 127.0.0.1:8081        # host:port, port 0..65535 (0 = any free port); [::1]:8081 for IPv6
  *   http: 127.0.0.1:8080

@@ -14,6 +14,9 @@ import java.time.Duration;
  * @param maxConcurrency probe calls in flight at once, over all replicas
  * @param jitter fraction of the interval by which each probe start is spread (0 to 0.5)
  * @param startupTimeout longest wait for the first full probe round before publishing anyway
+ * @param urgentInterval time between two probes of a key whose model is wanted but not served
+ *     yet (requests waiting, loading, or its replica just answered again); at most {@code
+ *     interval}
  */
 public record ProbeConfig(
     Duration interval,
@@ -23,7 +26,8 @@ public record ProbeConfig(
     Duration staleness,
     int maxConcurrency,
     double jitter,
-    Duration startupTimeout) {
+    Duration startupTimeout,
+    Duration urgentInterval) {
 
   public static ProbeConfig defaults() {
     return new ProbeConfig(
@@ -34,6 +38,7 @@ public record ProbeConfig(
         Duration.ofSeconds(5),
         256,
         0.1,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Duration.ofMillis(100));
   }
 }

@@ -20,7 +20,8 @@ final class ProbeSection {
           "stalenessMs",
           "maxConcurrency",
           "jitter",
-          "startupTimeoutMs");
+          "startupTimeoutMs",
+          "urgentIntervalMs");
   private static final double MAX_JITTER = 0.5;
   /**
    * One day: longer is surely a typo, and the bound keeps sums and nanosecond conversions of these
@@ -41,6 +42,7 @@ final class ProbeSection {
     int maxConcurrency = defaults.maxConcurrency();
     double jitter = defaults.jitter();
     long startupTimeoutMs = defaults.startupTimeout().toMillis();
+    long urgentIntervalMs = defaults.urgentInterval().toMillis();
     Set<String> given = new HashSet<>();
     List<Map.Entry<String, ConfigNode>> entries = node.isNull() ? List.of() : node.entries();
     for (Map.Entry<String, ConfigNode> entry : entries) {
@@ -55,6 +57,7 @@ final class ProbeSection {
         case "maxConcurrency" -> maxConcurrency = atLeastOne(value);
         case "jitter" -> jitter = jitter(value);
         case "startupTimeoutMs" -> startupTimeoutMs = positiveMillis(value);
+        case "urgentIntervalMs" -> urgentIntervalMs = positiveMillis(value);
         default -> throw value.unknownKey(KEYS);
       }
     }
@@ -75,6 +78,15 @@ final class ProbeSection {
               + stalenessMs
               + defaulted("stalenessMs", given));
     }
+    if (urgentIntervalMs > intervalMs) {
+      throw node.child("urgentIntervalMs")
+          .error(
+              "must be <= intervalMs ("
+                  + intervalMs
+                  + "), got "
+                  + urgentIntervalMs
+                  + defaulted("urgentIntervalMs", given));
+    }
     return new ProbeConfig(
         Duration.ofMillis(intervalMs),
         Duration.ofMillis(timeoutMs),
@@ -83,7 +95,8 @@ final class ProbeSection {
         Duration.ofMillis(stalenessMs),
         maxConcurrency,
         jitter,
-        Duration.ofMillis(startupTimeoutMs));
+        Duration.ofMillis(startupTimeoutMs),
+        Duration.ofMillis(urgentIntervalMs));
   }
 
   /** Says when a value in an error message is a default, since the operator did not write it. */

@@ -186,7 +186,7 @@ public final class Demo implements AutoCloseable {
     // Fast probes, so that the demo shows changes within a fraction of a second.
     ProbeConfig probe =
         new ProbeConfig(
-            Duration.ofMillis(250), Duration.ofMillis(200), 1, 2, Duration.ofSeconds(1), 64, 0.1, Duration.ofSeconds(5));
+            Duration.ofMillis(250), Duration.ofMillis(200), 1, 2, Duration.ofSeconds(1), 64, 0.1, Duration.ofSeconds(5), Duration.ofMillis(100));
     XdsConfig defaults = XdsConfig.defaults();
     XdsConfig xds =
         new XdsConfig(

@@ -10,10 +10,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -35,21 +37,40 @@ import org.slf4j.LoggerFactory;
  * delayed by a random share of {@code jitter × interval}, and hands every outcome to a {@link
  * ProbeResultSink}.
  *
+ * <p>Every {@code urgentInterval} it also probes the keys whose model is wanted but that do not
+ * serve it yet: a key that is not serving and whose replica answered its last probe is probed
+ * urgently while its model has requests waiting ({@link #demand}), or while no replica serves the
+ * model and this key is loading or unloading, or for {@value #RECOVERY_INTERVALS} intervals after
+ * its replica answered again after going silent (timeouts or refused connections). A key whose
+ * last probe failed is never probed urgently, so a dead or hung replica costs no more than the
+ * round probe and its one confirmation.
+ *
  * <p>Thread-safe and lock-free. At most {@code maxConcurrency} calls are in flight; a key that
  * finds no free permit waits in a queue and starts as soon as one frees. A key is pending from
  * its start until its outcome has been handed over, and a round that finds its key pending skips
  * it (counted) instead of queueing a second probe, so the queue never holds more than one entry
- * per key and outcomes of one key reach the sink in order. Probes are asynchronous with a
- * deadline, so a hung replica costs one timed-out call per key per interval and never delays
- * other replicas. A probe or sink that throws is logged; it never stops the loop.
+ * per key and outcomes of one key reach the sink in order. A key's standing is written only by
+ * the completion of its one pending probe. Probes are asynchronous with a deadline, so a hung
+ * replica costs one timed-out call per key per interval and never delays other replicas. A probe
+ * or sink that throws is logged; it never stops the loop.
  */
-public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCloseable {
+public final class Prober
+    implements ProbeLoopHeartbeat, OutOfBandProbes, ProbeDemand, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Prober.class);
+  /**
+   * How long, in intervals, a replica that answers again after failing has its keys that do not
+   * serve probed urgently: long enough to see the models it loads on restart become AVAILABLE.
+   */
+  static final int RECOVERY_INTERVALS = 10;
 
   private final Map<ProbeKey, Slot> slots = new ConcurrentHashMap<>();
   /** The probed replicas by id; guarded by this. */
   private final Map<String, Probed> replicas = new HashMap<>();
   private List<ModelConfig> models; // guarded by this
+  /** The configured model names, for {@link #demand} to read without the lock. */
+  private volatile Set<String> modelNames;
+  /** Models with requests waiting for a replica. */
+  private final Set<String> demanded = ConcurrentHashMap.newKeySet();
   private final Function<Replica, ModelStatusProbe> openProbe;
   private final ProbeConfig config;
   private final ProbeResultSink sink;
@@ -62,9 +83,11 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
   private final LongAdder sent = new LongAdder();
   private final LongAdder failed = new LongAdder();
   private final LongAdder skipped = new LongAdder();
+  private final LongAdder urgent = new LongAdder();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
   private ScheduledFuture<?> rounds; // guarded by this
+  private ScheduledFuture<?> urgentTicks; // guarded by this
 
   /**
    * @param openProbe opens one probe per replica (see {@link ModelStatusProbes#open}); the
@@ -79,6 +102,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
       ScheduledExecutorService scheduler,
       Clock clock) {
     this.models = List.copyOf(models);
+    this.modelNames = names(this.models);
     this.config = config;
     this.openProbe = openProbe;
     this.sink = sink;
@@ -97,6 +121,11 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
   /** The slots of one replica, replaced as a whole when the models change. */
   private static final class Siblings {
     volatile List<Slot> slots = List.of();
+    /**
+     * Until when (clock millis) the replica counts as recovering: it answered again after failing.
+     * Written by the completions of its keys; any of their writes is as good.
+     */
+    volatile long recoveringUntilMillis = Long.MIN_VALUE;
   }
 
   /**
@@ -142,6 +171,8 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
       return;
     }
     models = List.copyOf(next);
+    modelNames = names(models);
+    demanded.retainAll(modelNames);
     List<Slot> added = new ArrayList<>();
     for (Probed probed : replicas.values()) {
       Map<String, Slot> byModel = new HashMap<>();
@@ -152,6 +183,9 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
         if (slot == null) {
           slot = newSlot(probed.replica(), model, probed.probe(), probed.siblings());
           added.add(slot);
+        } else {
+          // A new pin changes which versions serve; the standing follows at the key's next probe.
+          slot.model = model;
         }
         ofReplica.add(slot);
       }
@@ -177,7 +211,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
 
   private Slot newSlot(Replica replica, ModelConfig model, ModelStatusProbe probe, Siblings siblings) {
     ProbeKey key = new ProbeKey(replica.id(), model.name());
-    Slot slot = new Slot(key, probe, siblings);
+    Slot slot = new Slot(key, model, probe, siblings);
     slots.put(key, slot);
     return slot;
   }
@@ -200,7 +234,10 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     return slots.size();
   }
 
-  /** Starts the rounds: the first one at once, then one every interval. */
+  /**
+   * Starts the rounds, the first one at once, then one every interval; and the urgent ticks, one
+   * every urgent interval.
+   */
   public synchronized void start() {
     if (rounds != null || closed) {
       throw new IllegalStateException("prober already started or closed");
@@ -208,6 +245,22 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     rounds =
         scheduler.scheduleAtFixedRate(
             this::runRound, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
+    long urgentNanos = config.urgentInterval().toNanos();
+    urgentTicks =
+        scheduler.scheduleAtFixedRate(
+            this::runUrgentTick, urgentNanos, urgentNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Unknown models are ignored: only configured ones are probed. Never blocks. */
+  @Override
+  public void demand(String model, boolean waiting) {
+    if (!waiting) {
+      if (demanded.remove(model)) {
+        LOG.debug("no requests wait for model {} any more", model);
+      }
+    } else if (modelNames.contains(model) && demanded.add(model)) {
+      LOG.debug("requests wait for model {}: its keys that do not serve it are probed urgently", model);
+    }
   }
 
   /** False for a key that is not probed (any more): its replica has left. */
@@ -244,7 +297,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
   }
 
   public ProbeCounters counters() {
-    return new ProbeCounters(sent.sum(), failed.sum(), skipped.sum(), inFlight.get());
+    return new ProbeCounters(sent.sum(), failed.sum(), skipped.sum(), urgent.sum(), inFlight.get());
   }
 
   @Override
@@ -264,6 +317,7 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     synchronized (this) {
       if (rounds != null) {
         rounds.cancel(/* mayInterruptIfRunning= */ false);
+        urgentTicks.cancel(/* mayInterruptIfRunning= */ false);
       }
       replicas.values().forEach(probed -> probed.probe().close());
     }
@@ -288,6 +342,46 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
         LOG.error("probe round failed to start", e);
       }
     }
+  }
+
+  /**
+   * One urgent tick: starts a probe of every key that {@link #isUrgent} says is wanted but not
+   * serving. Two passes over the keys and one set of the served models' names: cheap enough for
+   * thousands of keys ten times a second.
+   */
+  void runUrgentTick() {
+    try {
+      Set<String> served = new HashSet<>();
+      for (Slot slot : slots.values()) {
+        if (slot.standing == KeyStanding.SERVING) {
+          served.add(slot.key.model());
+        }
+      }
+      long now = clock.millis();
+      for (Slot slot : slots.values()) {
+        if (isUrgent(slot, served, now) && tryStart(slot)) {
+          urgent.increment();
+        }
+      }
+    } catch (RuntimeException e) {
+      if (!closed) {
+        LOG.error("urgent probe tick failed", e);
+      }
+    }
+  }
+
+  private boolean isUrgent(Slot slot, Set<String> served, long nowMillis) {
+    KeyStanding standing = slot.standing;
+    if (standing == KeyStanding.SERVING || standing.failed()) {
+      return false;
+    }
+    String model = slot.key.model();
+    // A key not probed yet is not urgent for its model being served nowhere: it waits for its
+    // jittered start in the first round, and pulling them all forward would undo a cold start's
+    // spread.
+    return demanded.contains(model)
+        || (standing == KeyStanding.CHANGING && !served.contains(model))
+        || nowMillis < slot.siblings.recoveringUntilMillis;
   }
 
   private void startInRound(Slot slot) {
@@ -351,12 +445,20 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
         }
       }
     }
+    KeyStanding previous = slot.standing;
+    KeyStanding standing = KeyStanding.of(outcome, slot.model);
+    slot.standing = standing;
     // A first failure is confirmed at once instead of an interval later: with the default
     // unhealthyThreshold of 2, a replica that hangs or dies between rounds is taken out after
     // two probe timeouts rather than an interval plus two timeouts.
-    boolean failedNow = outcome instanceof ProbeOutcome.Failed;
-    boolean confirm = failedNow && !slot.lastFailed;
-    slot.lastFailed = failedNow;
+    boolean confirm = standing.failed() && !previous.failed();
+    // A replica that answers again after going silent has often just restarted and is loading
+    // its models: its keys that do not serve yet are urgent for a while.
+    boolean answeredAgain = previous == KeyStanding.NO_ANSWER && !standing.failed();
+    if (answeredAgain) {
+      slot.siblings.recoveringUntilMillis =
+          clock.millis() + RECOVERY_INTERVALS * config.interval().toMillis();
+    }
     // Released only after the hand-over, so the next probe of this key cannot overtake it.
     slot.pending.set(false);
     permits.release();
@@ -364,11 +466,20 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
       tryStart(slot);
       // A timeout or a refused connection is the replica's, not the model's: its other models
       // are probed at once too, so they leave together instead of one per probe schedule.
-      if (((ProbeOutcome.Failed) outcome).kind() != ProbeOutcome.Failed.Kind.BAD_RESPONSE) {
+      if (standing == KeyStanding.NO_ANSWER) {
         for (Slot sibling : slot.siblings.slots) {
-          if (!sibling.lastFailed) {
+          if (!sibling.standing.failed()) {
             tryStart(sibling);
           }
+        }
+      }
+    }
+    if (answeredAgain && !closed && !slot.removed) {
+      // The reverse: the replica answers again, so its keys that went silent with it are probed at
+      // once; those that answer are then urgent while it recovers, those that fail are left alone.
+      for (Slot sibling : slot.siblings.slots) {
+        if (sibling.standing == KeyStanding.NO_ANSWER) {
+          tryStart(sibling);
         }
       }
     }
@@ -380,7 +491,10 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
         ProbeOutcome.Failed.Kind.BAD_RESPONSE, "probe failed unexpectedly: " + error);
   }
 
-  /** One key's probe and whether a probe of it is pending (waiting for a permit or in flight). */
+  /**
+   * One key's probe, whether a probe of it is pending (waiting for a permit or in flight), and
+   * what its last outcome said.
+   */
   private static final class Slot {
     final ProbeKey key;
     final ModelStatusProbe probe;
@@ -389,13 +503,20 @@ public final class Prober implements ProbeLoopHeartbeat, OutOfBandProbes, AutoCl
     final AtomicBoolean pending = new AtomicBoolean();
     /** Set once its replica has left: it is never started again and its outcomes are dropped. */
     volatile boolean removed;
-    /** Whether the last outcome was a failure; written only by the key's one probe. */
-    volatile boolean lastFailed;
+    /** The model's settings; replaced (under the prober's lock) when they change. */
+    volatile ModelConfig model;
+    /** What the last outcome said; written only by the key's one pending probe. */
+    volatile KeyStanding standing = KeyStanding.UNPROBED;
 
-    Slot(ProbeKey key, ModelStatusProbe probe, Siblings siblings) {
+    Slot(ProbeKey key, ModelConfig model, ModelStatusProbe probe, Siblings siblings) {
       this.key = key;
+      this.model = model;
       this.probe = probe;
       this.siblings = siblings;
     }
+  }
+
+  private static Set<String> names(List<ModelConfig> models) {
+    return Set.copyOf(models.stream().map(ModelConfig::name).toList());
   }
 }

@@ -53,7 +53,7 @@ class ModelgateServerHealthTest {
   /** Fast, but a replica is out only after two failed probes: one slow answer on a busy host is not a state. */
   private static final ProbeConfig FAST_PROBES =
       new ProbeConfig(
-          Duration.ofMillis(200), Duration.ofMillis(200), 1, 2, Duration.ofMillis(1000), 16, 0.1, Duration.ofSeconds(5));
+          Duration.ofMillis(200), Duration.ofMillis(200), 1, 2, Duration.ofMillis(1000), 16, 0.1, Duration.ofSeconds(5), Duration.ofMillis(100));
 
   private final HttpClient http = HttpClient.newHttpClient();
   private Simulator simulator;

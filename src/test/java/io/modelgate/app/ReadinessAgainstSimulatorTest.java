@@ -63,7 +63,7 @@ class ReadinessAgainstSimulatorTest {
     }
     ProbeConfig probe =
         new ProbeConfig(
-            INTERVAL, TIMEOUT, healthyThreshold, unhealthyThreshold, Duration.ofMillis(1500), 16, 0.1, Duration.ofSeconds(5));
+            INTERVAL, TIMEOUT, healthyThreshold, unhealthyThreshold, Duration.ofMillis(1500), 16, 0.1, Duration.ofSeconds(5), Duration.ofMillis(100));
     pipeline =
         ReadinessPipeline.create(
             new ModelgateConfig(replicas, List.of(models), probe, ListenConfig.loopbackEphemeral()));

@@ -31,7 +31,8 @@ class ReadinessPipelineTest {
           Duration.ofSeconds(5),
           8,
           0.2,
-          Duration.ofSeconds(30));
+          Duration.ofSeconds(30),
+          Duration.ofMillis(100));
 
   private GrpcStatusPeer grpcPeer;
   private RestStatusPeer restPeer;
@@ -112,7 +113,8 @@ class ReadinessPipelineTest {
             /* staleness= */ Duration.ofMillis(800),
             8,
             0,
-            Duration.ofSeconds(30));
+            Duration.ofSeconds(30),
+            Duration.ofMillis(100));
     pipeline =
         ReadinessPipeline.create(
             new ModelgateConfig(

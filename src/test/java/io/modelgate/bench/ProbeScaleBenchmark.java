@@ -49,7 +49,7 @@ public final class ProbeScaleBenchmark {
     int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
     ProbeConfig probe =
         new ProbeConfig(
-            Duration.ofSeconds(1), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(5), Integer.getInteger("bench.concurrency", 256), Double.parseDouble(System.getProperty("bench.jitter", "0.1")), Duration.ofSeconds(10));
+            Duration.ofSeconds(1), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(5), Integer.getInteger("bench.concurrency", 256), Double.parseDouble(System.getProperty("bench.jitter", "0.1")), Duration.ofSeconds(10), Duration.ofMillis(100));
 
     List<String> command = new ArrayList<>(List.of(
         javaBinary(), "-jar", "target/modelgate.jar", "simulate",

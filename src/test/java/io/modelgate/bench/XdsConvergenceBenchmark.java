@@ -62,7 +62,8 @@ public final class XdsConvergenceBenchmark {
             fast.staleness().plus(interval),
             fast.maxConcurrency(),
             fast.jitter(),
-            fast.startupTimeout());
+            fast.startupTimeout(),
+            fast.urgentInterval());
     List<Double> toEnvoy = new ArrayList<>();
     List<Double> toView = new ArrayList<>();
     try (RoutingRig rig =

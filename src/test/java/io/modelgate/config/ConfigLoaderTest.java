@@ -49,7 +49,8 @@ class ConfigLoaderTest {
                     Duration.ofMillis(6000),
                     64,
                     0.25,
-                    Duration.ofMillis(15000)),
+                    Duration.ofMillis(15000),
+                    Duration.ofMillis(250)),
                 new ListenConfig(
                     new InetSocketAddress("0.0.0.0", 0), new InetSocketAddress("::1", 9090)),
                 new XdsConfig(
@@ -305,6 +306,16 @@ class ConfigLoaderTest {
         Arguments.of(
             "default-timeout-above-interval",
             "probe.timeoutMs: must be <= intervalMs (200), got 500 (the default)"),
+        Arguments.of("urgent-interval-zero", "probe.urgentIntervalMs: must be > 0, got 0"),
+        Arguments.of(
+            "urgent-interval-above-interval",
+            "probe.urgentIntervalMs: must be <= intervalMs (1000), got 2000"),
+        Arguments.of(
+            "default-urgent-interval-above-interval",
+            "probe.urgentIntervalMs: must be <= intervalMs (50), got 100 (the default)"),
+        Arguments.of(
+            "urgent-interval-not-a-number",
+            "probe.urgentIntervalMs: expected an integer (milliseconds), got \"fast\""),
         Arguments.of(
             "staleness-too-small",
             "probe.stalenessMs: must be >= intervalMs + timeoutMs (1500) so that answers do not expire"
@@ -335,7 +346,8 @@ class ConfigLoaderTest {
         Arguments.of(
             "unknown-probe-key",
             "probe.intervalMS: unknown key (expected one of: intervalMs, timeoutMs, healthyThreshold,"
-                + " unhealthyThreshold, stalenessMs, maxConcurrency, jitter, startupTimeoutMs)"),
+                + " unhealthyThreshold, stalenessMs, maxConcurrency, jitter, startupTimeoutMs,"
+                + " urgentIntervalMs)"),
         Arguments.of(
             "unknown-replica-key",
             "replicas[0].port: unknown key (expected one of: id, host, grpcPort, restPort, protocol)"),

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
 class KubernetesEnvoyBootstrapTest {
   private static final String MODEL = "half_plus_two";
   private static final ProbeConfig FAST_PROBES =
-      new ProbeConfig(Duration.ofMillis(200), Duration.ofMillis(150), 1, 2, Duration.ofSeconds(1), 16, 0.1, Duration.ofSeconds(3));
+      new ProbeConfig(Duration.ofMillis(200), Duration.ofMillis(150), 1, 2, Duration.ofSeconds(1), 16, 0.1, Duration.ofSeconds(3), Duration.ofMillis(100));
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @Test

@@ -46,7 +46,7 @@ class MisbehavingReplicaProbeTest {
     SimulatedReplica r1 = simulator.replica("r1");
     ProbeConfig probes =
         new ProbeConfig(
-            Duration.ofMillis(100), Duration.ofSeconds(2), 1, 2, Duration.ofSeconds(10), 16, 0.1, Duration.ofSeconds(5));
+            Duration.ofMillis(100), Duration.ofSeconds(2), 1, 2, Duration.ofSeconds(10), 16, 0.1, Duration.ofSeconds(5), Duration.ofMillis(100));
     modelgate =
         ModelgateServer.start(
             new ModelgateConfig(

@@ -10,10 +10,8 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.tfserving.api.ModelVersionStatus.State;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -26,10 +24,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ProberTest {
-  private static final Clock CLOCK =
-      Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC);
   private static final Duration LONG_INTERVAL = Duration.ofHours(1);
+  private static final Duration URGENT = Duration.ofMillis(100);
 
+  private final MutableClock clock = new MutableClock(Instant.parse("2025-01-01T00:00:00Z"));
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
   private final ModelStatusProbes probes = new ModelStatusProbes(Duration.ofSeconds(10));
   private final Queue<Result> results = new ConcurrentLinkedQueue<>();
@@ -97,7 +95,7 @@ class ProberTest {
     assertThat(peer.maxInFlight()).isEqualTo(2);
     assertThat(peer.requests()).hasSize(6);
     assertThat(results).extracting(Result::model).containsExactlyInAnyOrderElementsOf(models);
-    assertThat(prober.counters()).isEqualTo(new ProbeCounters(6, 0, 0, 0));
+    assertThat(prober.counters()).isEqualTo(new ProbeCounters(6, 0, 0, 0, 0));
   }
 
   @Test
@@ -118,7 +116,7 @@ class ProberTest {
     prober.runRound();
     await().until(() -> peer.heldCount() == 1);
     assertThat(peer.requests()).hasSize(2);
-    assertThat(prober.counters()).isEqualTo(new ProbeCounters(2, 0, 2, 1));
+    assertThat(prober.counters()).isEqualTo(new ProbeCounters(2, 0, 2, 0, 1));
   }
 
   @Test
@@ -187,7 +185,7 @@ class ProberTest {
     prober.start();
 
     await().until(() -> results.size() >= 3);
-    assertThat(prober.lastRoundStarted()).contains(CLOCK.instant());
+    assertThat(prober.lastRoundStarted()).contains(clock.instant());
     assertThat(prober.interval()).isEqualTo(Duration.ofMillis(50));
   }
 
@@ -210,7 +208,7 @@ class ProberTest {
     assertThat(((ProbeOutcome.Failed) result("gone", "resnet").outcome()).kind())
         .isEqualTo(ProbeOutcome.Failed.Kind.CONNECTION_FAILED);
     assertThat(result("r1", "resnet").outcome()).isInstanceOf(ProbeOutcome.Reported.class);
-    await().until(() -> prober.counters().equals(new ProbeCounters(3, 2, 0, 0)));
+    await().until(() -> prober.counters().equals(new ProbeCounters(3, 2, 0, 0, 0)));
   }
 
   @Test
@@ -281,7 +279,8 @@ class ProberTest {
             Duration.ofSeconds(5),
             4,
             /* jitter= */ 0.5,
-            Duration.ofSeconds(1));
+            Duration.ofSeconds(1),
+            Duration.ofMillis(100));
     Prober prober =
         prober(List.of(peer.replica("r1")), models, jittered);
 
@@ -357,6 +356,183 @@ class ProberTest {
     assertThat(prober.reprobe("r1", "resnet")).isFalse();
   }
 
+  @Test
+  void aLoadingKeyIsProbedEveryUrgentIntervalUntilAvailableThenOncePerInterval() throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.reply("resnet", version(1, State.LOADING));
+    Prober prober =
+        prober(List.of(peer.replica("r1")), List.of("resnet"), config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+    long start = System.nanoTime();
+
+    prober.start();
+
+    // One round in the hour: every probe after the first is urgent.
+    await().atMost(Duration.ofSeconds(5)).until(() -> probes(peer, "resnet") >= 11);
+    long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(prober.counters().urgent())
+        .as("no faster than one per urgent interval (%d ms)", elapsedMillis)
+        .isBetween(10L, elapsedMillis / URGENT.toMillis() + 2);
+
+    peer.reply("resnet", version(1, State.AVAILABLE));
+    await().until(() -> String.valueOf(lastOutcome("r1", "resnet")).contains("AVAILABLE"));
+    assertNoMoreThanOneFurtherProbe(peer, "resnet");
+  }
+
+  @Test
+  void aModelWithWaitingRequestsHasItsKeysThatDoNotServeProbedUrgentlyUntilTheWaitEnds()
+      throws Exception {
+    GrpcStatusPeer serving = peer();
+    GrpcStatusPeer without = peer(); // answers NOT_FOUND
+    serving.reply("resnet", version(1, State.AVAILABLE));
+    Prober prober =
+        prober(
+            List.of(serving.replica("r1"), without.replica("r2")),
+            List.of("resnet"),
+            config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+    prober.start();
+    await().until(() -> results.size() == 2);
+    prober.demand("unknown-model", true);
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> probes(without, "resnet") == 1);
+
+    prober.demand("resnet", true);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> probes(without, "resnet") >= 11);
+    assertThat(probes(serving, "resnet")).as("the serving key").isEqualTo(1);
+
+    prober.demand("resnet", false);
+
+    assertNoMoreThanOneFurtherProbe(without, "resnet");
+    assertThat(probes(serving, "resnet")).isEqualTo(1);
+  }
+
+  @Test
+  void keysOfDeadOrHungReplicasAreNeverProbedUrgentlyEvenWithRequestsWaiting() throws Exception {
+    GrpcStatusPeer hung = peer();
+    hung.hang("resnet");
+    ReplicaConfig dead = new ReplicaConfig("dead", "127.0.0.1", ClosedPort.find(), 1, Protocol.GRPC);
+    Duration timeout = Duration.ofMillis(300);
+    Prober prober =
+        prober(
+            List.of(hung.replica("hung"), dead),
+            List.of("resnet"),
+            config(LONG_INTERVAL, timeout, 4),
+            new ModelStatusProbes(timeout));
+    prober.demand("resnet", true);
+
+    prober.start();
+
+    // The round's probe and its confirmation, then nothing for 20 urgent intervals.
+    await().until(() -> results.size() == 4);
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(4))
+        .until(() -> results.size() == 4 && hung.requests().size() == 2);
+    assertThat(results).allMatch(r -> r.outcome() instanceof ProbeOutcome.Failed);
+    assertThat(prober.counters().urgent()).isZero();
+  }
+
+  @Test
+  void aReplicaThatAnswersAgainAfterFailingHasItsKeysThatDoNotServeProbedUrgentlyUntilTheyServe()
+      throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.hang("a");
+    peer.hang("b");
+    Duration timeout = Duration.ofMillis(300);
+    Prober prober =
+        prober(
+            List.of(peer.replica("r1")),
+            List.of("a", "b"),
+            config(LONG_INTERVAL, timeout, 4),
+            new ModelStatusProbes(timeout));
+    prober.start();
+    await().until(() -> results.size() == 4);
+    assertThat(prober.counters().urgent()).isZero();
+
+    // Back, with a loaded and b unknown to it: only the replica's recovery makes b urgent.
+    peer.reply("a", version(1, State.AVAILABLE));
+    peer.fail("b", io.grpc.Status.NOT_FOUND);
+    assertThat(prober.reprobe("r1", "a")).isTrue();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> probes(peer, "b") >= 2 + 10);
+    assertThat(probes(peer, "a")).as("a serves: not urgent").isEqualTo(3);
+
+    peer.reply("b", version(1, State.AVAILABLE));
+    await().until(() -> String.valueOf(lastOutcome("r1", "b")).contains("AVAILABLE"));
+    assertNoMoreThanOneFurtherProbe(peer, "b");
+  }
+
+  @Test
+  void aRecoveredReplicasKeysAreNoLongerUrgentOnceTheRecoveryWindowHasPassed() throws Exception {
+    GrpcStatusPeer peer = peer();
+    peer.hang("a");
+    Duration timeout = Duration.ofMillis(300);
+    Prober prober =
+        prober(
+            List.of(peer.replica("r1")),
+            List.of("a"),
+            config(LONG_INTERVAL, timeout, 4),
+            new ModelStatusProbes(timeout));
+    prober.start();
+    await().until(() -> results.size() == 2);
+    peer.fail("a", io.grpc.Status.NOT_FOUND);
+    prober.reprobe("r1", "a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> probes(peer, "a") >= 3 + 5);
+
+    clock.advance(LONG_INTERVAL.multipliedBy(Prober.RECOVERY_INTERVALS));
+
+    assertNoMoreThanOneFurtherProbe(peer, "a");
+  }
+
+  @Test
+  void urgentTicksDoNotPullTheJitteredStartsOfAColdStartForward() throws Exception {
+    GrpcStatusPeer peer = peer(); // every model answers NOT_FOUND
+    List<String> models = IntStream.range(0, 10).mapToObj(i -> "m" + i).toList();
+    // The first round's starts spread over 5 s: at most one in 50 falls before the first tick.
+    ProbeConfig spread =
+        new ProbeConfig(
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(1),
+            1,
+            1,
+            Duration.ofSeconds(20),
+            4,
+            /* jitter= */ 0.5,
+            Duration.ofSeconds(10),
+            URGENT);
+    Prober prober = prober(List.of(peer.replica("r1")), models, spread);
+
+    prober.start();
+
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> prober.counters().urgent() == 0);
+  }
+
+  @Test
+  void aModelNotReadyEverywhereWithoutWaitingRequestsIsNotProbedUrgently() throws Exception {
+    GrpcStatusPeer ended = peer();
+    GrpcStatusPeer without = peer(); // answers NOT_FOUND
+    ended.reply("resnet", version(1, State.END));
+    Prober prober =
+        prober(
+            List.of(ended.replica("r1"), without.replica("r2")),
+            List.of("resnet"),
+            config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+
+    prober.start();
+
+    await().until(() -> results.size() == 2);
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> results.size() == 2);
+    assertThat(prober.counters().urgent()).isZero();
+  }
+
   private GrpcStatusPeer peer() throws Exception {
     GrpcStatusPeer peer = GrpcStatusPeer.start();
     toClose.add(peer);
@@ -396,7 +572,7 @@ class ProberTest {
               }
             },
             scheduler,
-            CLOCK);
+            clock);
     toClose.add(0, prober);
     prober.replicasChanged(TestReplicas.set(replicas));
     return prober;
@@ -404,7 +580,38 @@ class ProberTest {
 
   private static ProbeConfig config(Duration interval, Duration timeout, int maxConcurrency) {
     return new ProbeConfig(
-        interval, timeout, 1, 1, Duration.ofSeconds(5), maxConcurrency, 0, Duration.ofSeconds(1));
+        interval,
+        timeout,
+        1,
+        1,
+        Duration.ofSeconds(5),
+        maxConcurrency,
+        0,
+        Duration.ofSeconds(1),
+        URGENT);
+  }
+
+  private static long probes(GrpcStatusPeer peer, String model) {
+    return peer.requests().stream().filter(r -> r.getModelSpec().getName().equals(model)).count();
+  }
+
+  /** A probe started before the key stopped being urgent may still arrive; no other may. */
+  private static void assertNoMoreThanOneFurtherProbe(GrpcStatusPeer peer, String model) {
+    long now = probes(peer, model);
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> probes(peer, model) <= now + 1);
+  }
+
+  private ProbeOutcome lastOutcome(String replica, String model) {
+    ProbeOutcome last = null;
+    for (Result r : results) {
+      if (r.replica().equals(replica) && r.model().equals(model)) {
+        last = r.outcome();
+      }
+    }
+    return last;
   }
 
   private Result result(String replica, String model) {

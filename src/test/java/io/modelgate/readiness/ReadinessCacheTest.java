@@ -435,7 +435,8 @@ class ReadinessCacheTest {
             STALENESS,
             16,
             0,
-            Duration.ofSeconds(10));
+            Duration.ofSeconds(10),
+            Duration.ofMillis(100));
     ReadinessCache cache =
         new ReadinessCache(
             List.of(model),

@@ -200,7 +200,7 @@ class GatewayFilterThroughEnvoyTest {
   void observerMessagesOnTheExtProcPortCountOnlyWithEnvoysToken() throws Exception {
     ProbeConfig slow =
         new ProbeConfig(
-            Duration.ofSeconds(30), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(60), 16, 0.0, Duration.ofSeconds(5));
+            Duration.ofSeconds(30), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(60), 16, 0.0, Duration.ofSeconds(5), Duration.ofMillis(100));
     rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
     awaitRoutable(MODEL, "r0", true);
     ManagedChannel extProc =
@@ -288,7 +288,7 @@ class GatewayFilterThroughEnvoyTest {
   private TrafficLoop trafficThroughBothReplicasProbedRarely() throws InterruptedException {
     ProbeConfig slow =
         new ProbeConfig(
-            Duration.ofSeconds(10), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(30), 16, 0.0, Duration.ofSeconds(5));
+            Duration.ofSeconds(10), Duration.ofMillis(500), 1, 2, Duration.ofSeconds(30), 16, 0.0, Duration.ofSeconds(5), Duration.ofMillis(100));
     rig = start(slow, sim -> sim.replicas().forEach(r -> r.loadModel(MODEL, 1)));
     awaitRoutable(MODEL, "r0", true);
     awaitRoutable(MODEL, "r1", true);

@@ -373,6 +373,7 @@ class ModelRoutingThroughEnvoyTest {
         probes.staleness(),
         probes.maxConcurrency(),
         probes.jitter(),
-        timeout);
+        timeout,
+        probes.urgentInterval());
   }
 }

@@ -34,7 +34,7 @@ public final class RoutingRig implements AutoCloseable {
   /** Fast probes so tests and the benchmark see changes within a fraction of a second. */
   public static final ProbeConfig FAST_PROBES =
       new ProbeConfig(
-          Duration.ofMillis(200), Duration.ofMillis(150), 1, 2, Duration.ofSeconds(1), 16, 0.1, Duration.ofSeconds(3));
+          Duration.ofMillis(200), Duration.ofMillis(150), 1, 2, Duration.ofSeconds(1), 16, 0.1, Duration.ofSeconds(3), Duration.ofMillis(100));
 
   private static final Duration ENVOY_START = Duration.ofSeconds(20);
   private static final Pattern REJECTED = Pattern.compile("(?m)^(\\S*update_rejected): (\\d+)$");
