@@ -124,7 +124,7 @@ public final class ModelgateServer implements AutoCloseable {
               passive,
               settings.hold(),
               settings.maxHeld(),
-              (model, waiting) -> {});
+              pipeline.prober());
       service.warmUp();
       ExtProcServer server;
       try {

@@ -78,14 +78,12 @@ final class ProbeSection {
               + stalenessMs
               + defaulted("stalenessMs", given));
     }
-    if (urgentIntervalMs > intervalMs) {
+    if (!given.contains("urgentIntervalMs")) {
+      // Probing faster than the interval is the point; a short interval is urgent enough.
+      urgentIntervalMs = Math.min(urgentIntervalMs, intervalMs);
+    } else if (urgentIntervalMs > intervalMs) {
       throw node.child("urgentIntervalMs")
-          .error(
-              "must be <= intervalMs ("
-                  + intervalMs
-                  + "), got "
-                  + urgentIntervalMs
-                  + defaulted("urgentIntervalMs", given));
+          .error("must be <= intervalMs (" + intervalMs + "), got " + urgentIntervalMs);
     }
     return new ProbeConfig(
         Duration.ofMillis(intervalMs),

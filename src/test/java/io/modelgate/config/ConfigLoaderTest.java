@@ -73,6 +73,13 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aProbeIntervalShorterThanTheUrgentDefaultMakesTheUrgentIntervalTheInterval() {
+    String yaml = "replicas:\n  - id: r0\n    host: 127.0.0.1\nmodels:\n  - name: m\nprobe:\n  intervalMs: 50\n  timeoutMs: 40\n";
+    ModelgateConfig config = ConfigLoader.parse("modelgate.yaml", yaml);
+    assertThat(config.probe().urgentInterval()).isEqualTo(Duration.ofMillis(50));
+  }
+
+  @Test
   void omittedKeysTakeTheirDefaults() {
     ModelgateConfig config = ConfigLoader.parse("modelgate.yaml", fixture("minimal.yaml"));
 
@@ -310,9 +317,6 @@ class ConfigLoaderTest {
         Arguments.of(
             "urgent-interval-above-interval",
             "probe.urgentIntervalMs: must be <= intervalMs (1000), got 2000"),
-        Arguments.of(
-            "default-urgent-interval-above-interval",
-            "probe.urgentIntervalMs: must be <= intervalMs (50), got 100 (the default)"),
         Arguments.of(
             "urgent-interval-not-a-number",
             "probe.urgentIntervalMs: expected an integer (milliseconds), got \"fast\""),
