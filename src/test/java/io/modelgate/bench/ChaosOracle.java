@@ -74,6 +74,20 @@ final class ChaosOracle {
   }
 
   /**
+   * The first instant from {@code fromNanos} (to a 5 ms step) at which {@code model} could be
+   * served, or -1 if not within {@code limitNanos}: when a request that found none could have gone.
+   */
+  synchronized long servableAt(String model, long fromNanos, long limitNanos) {
+    long step = 5_000_000;
+    for (long at = fromNanos; at <= fromNanos + limitNanos; at += step) {
+      if (servable(model, at)) {
+        return at;
+      }
+    }
+    return -1;
+  }
+
+  /**
    * Whether {@code atNanos} falls while a replica hung or within {@code graceNanos} after: a try
    * sent to it then waits out the per-try timeout. (A dead replica refuses at once.)
    */

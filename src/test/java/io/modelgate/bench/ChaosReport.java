@@ -34,6 +34,8 @@ final class ChaosReport {
       long held,
       double heldP50,
       double heldP99,
+      double heldAddedP50,
+      double heldAddedP99,
       Map<String, long[]> reasons) {}
 
   private ChaosReport() {}
@@ -50,6 +52,7 @@ final class ChaosReport {
     List<Long> ok = new ArrayList<>();
     List<Long> calm = new ArrayList<>();
     List<Long> held = new ArrayList<>();
+    List<Long> heldAdded = new ArrayList<>();
     Map<String, long[]> reasons = new LinkedHashMap<>();
     for (Sample s : r.samples()) {
       if (!which.test(s)) {
@@ -70,13 +73,18 @@ final class ChaosReport {
       ok.add(s.latencyNanos());
       if (!servable) {
         held.add(s.latencyNanos());
+        // What the hold added: from the first instant a replica could serve it to the answer.
+        long servableAt = r.oracle().servableAt(s.model(), s.sentNanos(), s.latencyNanos());
+        if (servableAt >= 0) {
+          heldAdded.add(s.sentNanos() + s.latencyNanos() - servableAt);
+        }
       } else if (!r.oracle().inHangWindow(s.sentNanos(), GRACE_NANOS)) {
         calm.add(s.latencyNanos());
       }
     }
     return new Figures(
         requests, failed, avoidable, ms(ok, 50), ms(ok, 99), calm.size(), ms(calm, 99), held.size(), ms(held, 50),
-        ms(held, 99), reasons);
+        ms(held, 99), ms(heldAdded, 50), ms(heldAdded, 99), reasons);
   }
 
   static String summaryLine(SetupResult r) {
@@ -115,15 +123,16 @@ final class ChaosReport {
         counts.get(ChaosPlan.Kind.KILL), ChaosPlan.MAX_DOWN, 100 * ChaosPlan.LAST_COPY_UNLOAD_SHARE));
     md.append("The oracle knows the true state at every instant: a failed request is **avoidable** if, when it"
         + " was sent, some replica that was up (neither hung nor dead) had the model AVAILABLE. **Held**:"
-        + " succeeded although no replica could serve it when it was sent. **Calm**: sent with a replica"
+        + " succeeded although no replica could serve it when it was sent; **added by the hold**: from the"
+        + " first instant a replica could serve it (to 5 ms) to its answer. **Calm**: sent with a replica"
         + " able to serve it, outside every hang window (from a hang until "
         + XdsConfig.DEFAULT_PER_TRY_TIMEOUT.toMillis() + " ms, the per-try timeout, after it ended; a dead"
         + " replica refuses connections at once, so deaths open no window). Latencies"
         + " are of successful requests, from send to answer.\n\n");
 
     md.append("## Results\n\n| setup | requests | failed | avoidable failed | p50 ms | p99 ms | calm p99 ms"
-        + " (calm requests) | held | held p50 / p99 ms | unservable model-time | retry overflow | retries |"
-        + " per-try timeouts |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " (calm requests) | held | held p50 / p99 ms | added by the hold p50 / p99 ms | unservable model-time | retry overflow | retries |"
+        + " per-try timeouts |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (SetupResult r : results) {
       Figures f = figures(r, s -> true);
       md.append("| ").append(r.setup()).append(" | ").append(f.requests()).append(" | ")
@@ -132,6 +141,7 @@ final class ChaosReport {
           .append(ms(f.p50())).append(" | ").append(ms(f.p99())).append(" | ")
           .append(ms(f.calmP99())).append(" (").append(f.calm()).append(") | ")
           .append(f.held()).append(" | ").append(ms(f.heldP50())).append(" / ").append(ms(f.heldP99())).append(" | ")
+          .append(ms(f.heldAddedP50())).append(" / ").append(ms(f.heldAddedP99())).append(" | ")
           .append(String.format(Locale.ROOT, "%.1f %%", 100 * unservableShare(r, settings.seconds()))).append(" | ")
           .append(counter(r, "upstream_rq_retry_overflow")).append(" | ")
           .append(counter(r, "upstream_rq_retry")).append(" | ")
