@@ -21,19 +21,22 @@ import java.util.Optional;
  * The CDS resources: the ext_proc service's cluster when the gateway filter is on, then per model
  * one EDS cluster per upstream protocol and one per protocol and version of {@link
  * ClusterVersions}, named by {@link ClusterNames}. Model clusters have no panic mode, a retry
- * budget instead of Envoy's 3 concurrent retries, and carry the passive observer when it is on. They depend on a view only through its versions, so they
- * are rebuilt only when those change ({@link VersionsMemo}). Thread-safe.
+ * budget instead of Envoy's 3 concurrent retries, and carry the passive observer when it is on.
+ * They depend on a view only through its versions, so they are rebuilt only when those change
+ * ({@link VersionsMemo}). Thread-safe.
  */
 final class ClusterBuilder {
   private static final String HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
   private final XdsConfig settings;
   private final Optional<GatewayFilters> gateway;
+  private final CircuitBreakers circuitBreakers;
   private final VersionsMemo<List<Cluster>> memo = new VersionsMemo<>(this::build);
 
   ClusterBuilder(XdsConfig settings, Optional<GatewayFilters> gateway) {
     this.settings = settings;
     this.gateway = gateway;
+    this.circuitBreakers = retryBudget(settings.retryBudget());
   }
 
   /** The clusters for {@code versions}, by model (from {@link ClusterVersions#of}). */
@@ -70,7 +73,7 @@ final class ClusterBuilder {
                     .setHealthyPanicThreshold(Percent.newBuilder().setValue(0))
                     // The 1 s default merge window would delay health flips.
                     .setUpdateMergeWindow(com.google.protobuf.Duration.getDefaultInstance()))
-            .setCircuitBreakers(retryBudget());
+            .setCircuitBreakers(circuitBreakers);
     HttpProtocolOptions.ExplicitHttpConfig.Builder protocol =
         HttpProtocolOptions.ExplicitHttpConfig.newBuilder();
     if (upstream == Upstream.GRPC) {
@@ -89,8 +92,7 @@ final class ClusterBuilder {
    * requests a second has more, and each dropped retry is a failed request another replica could
    * have served. A budget replaces max_retries altogether; the other limits keep their defaults.
    */
-  private CircuitBreakers retryBudget() {
-    XdsConfig.RetryBudget budget = settings.retryBudget();
+  private static CircuitBreakers retryBudget(XdsConfig.RetryBudget budget) {
     return CircuitBreakers.newBuilder()
         .addThresholds(
             CircuitBreakers.Thresholds.newBuilder()
