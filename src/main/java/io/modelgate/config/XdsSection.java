@@ -12,7 +12,15 @@ import java.util.Map;
 final class XdsSection {
   private static final List<String> KEYS =
       List.of(
-          "listen", "envoyListener", "connectTimeoutMs", "perTryTimeoutMs", "retries", "nodeGroup");
+          "listen",
+          "envoyListener",
+          "connectTimeoutMs",
+          "perTryTimeoutMs",
+          "retries",
+          "retryBudgetPercent",
+          "minRetryConcurrency",
+          "hedgeOnPerTryTimeout",
+          "nodeGroup");
   private static final int MAX_RETRIES = 10;
   private static final long MAX_CONNECT_TIMEOUT_MS = 60_000;
   private static final long MAX_PER_TRY_TIMEOUT_MS = 600_000;
@@ -26,6 +34,9 @@ final class XdsSection {
     long connectTimeoutMs = defaults.connectTimeout().toMillis();
     long perTryTimeoutMs = defaults.perTryTimeout().toMillis();
     int retries = defaults.retries();
+    double retryBudgetPercent = defaults.retryBudget().percent();
+    int minRetryConcurrency = defaults.retryBudget().minConcurrency();
+    boolean hedgeOnPerTryTimeout = defaults.hedgeOnPerTryTimeout();
     XdsConfig.NodeGroup nodeGroup = defaults.nodeGroup();
     List<Map.Entry<String, ConfigNode>> entries = node.isNull() ? List.of() : node.entries();
     for (Map.Entry<String, ConfigNode> entry : entries) {
@@ -36,6 +47,9 @@ final class XdsSection {
         case "connectTimeoutMs" -> connectTimeoutMs = millis(value, MAX_CONNECT_TIMEOUT_MS);
         case "perTryTimeoutMs" -> perTryTimeoutMs = millis(value, MAX_PER_TRY_TIMEOUT_MS);
         case "retries" -> retries = retries(value);
+        case "retryBudgetPercent" -> retryBudgetPercent = percent(value);
+        case "minRetryConcurrency" -> minRetryConcurrency = minRetryConcurrency(value);
+        case "hedgeOnPerTryTimeout" -> hedgeOnPerTryTimeout = value.bool();
         case "nodeGroup" -> nodeGroup = nodeGroup(value);
         default -> throw value.unknownKey(KEYS);
       }
@@ -46,6 +60,8 @@ final class XdsSection {
         Duration.ofMillis(connectTimeoutMs),
         Duration.ofMillis(perTryTimeoutMs),
         retries,
+        new XdsConfig.RetryBudget(retryBudgetPercent, minRetryConcurrency),
+        hedgeOnPerTryTimeout,
         nodeGroup);
   }
 
@@ -72,5 +88,23 @@ final class XdsSection {
       throw value.error("must be from 0 to " + MAX_RETRIES + ", got " + value.describe());
     }
     return (int) retries;
+  }
+
+  private static double percent(ConfigNode value) {
+    double percent = value.number();
+    if (!(percent > 0 && percent <= 100)) {
+      throw value.error("must be > 0 and <= 100, got " + value.describe());
+    }
+    return percent;
+  }
+
+  private static int minRetryConcurrency(ConfigNode value) {
+    long concurrency = value.integer("an integer");
+    int max = XdsConfig.RetryBudget.MAX_MIN_CONCURRENCY;
+    if (concurrency < 1 || concurrency > max) {
+      throw value.error(
+          "must be from 1 to " + max + " (Envoy's request limit per cluster), got " + value.describe());
+    }
+    return (int) concurrency;
   }
 }

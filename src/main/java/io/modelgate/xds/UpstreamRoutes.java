@@ -2,6 +2,7 @@ package io.modelgate.xds;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
+import io.envoyproxy.envoy.config.route.v3.HedgePolicy;
 import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
@@ -15,7 +16,8 @@ import io.modelgate.routing.ServableNotFound;
  * serves in its metadata, for the answer Envoy gives when no replica has it ({@link
  * LocalReplies}), and retries on another replica: Predict is idempotent, so a try that failed,
  * hung past the per-try timeout, or met TF Serving's {@link ServableNotFound} (the model left
- * that replica) goes elsewhere. Immutable.
+ * that replica) goes elsewhere. With hedging on, a try past the per-try timeout keeps running
+ * beside its retry and the first good answer wins. Immutable.
  */
 final class UpstreamRoutes {
   private final XdsConfig settings;
@@ -45,13 +47,14 @@ final class UpstreamRoutes {
                 RouteMatches.exactHeader("grpc-status", Integer.toString(ServableNotFound.GRPC_STATUS))));
   }
 
-  private static Route route(
-      RouteMatch.Builder match, String cluster, String servable, RetryPolicy.Builder retries) {
-    return Route.newBuilder()
-        .setMatch(match)
-        .setMetadata(LocalReplies.servable(servable))
-        .setRoute(RouteAction.newBuilder().setCluster(cluster).setRetryPolicy(retries))
-        .build();
+  private Route route(RouteMatch.Builder match, String cluster, String servable, RetryPolicy.Builder retries) {
+    RouteAction.Builder action = RouteAction.newBuilder().setCluster(cluster).setRetryPolicy(retries);
+    if (settings.hedgeOnPerTryTimeout()) {
+      // On the route, where it overrides any virtual host policy; it takes effect only with the
+      // retry policy's per-try timeout and retry count, which every route here has.
+      action.setHedgePolicy(HedgePolicy.newBuilder().setHedgeOnPerTryTimeout(true));
+    }
+    return Route.newBuilder().setMatch(match).setMetadata(LocalReplies.servable(servable)).setRoute(action).build();
   }
 
   /**

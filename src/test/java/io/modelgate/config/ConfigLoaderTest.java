@@ -59,6 +59,8 @@ class ConfigLoaderTest {
                     Duration.ofMillis(250),
                     Duration.ofMillis(1500),
                     3,
+                    new XdsConfig.RetryBudget(37.5, 64),
+                    /* hedgeOnPerTryTimeout= */ true,
                     XdsConfig.NodeGroup.CLUSTER),
                 new ExtProcConfig(
                     true,
@@ -344,7 +346,21 @@ class ConfigLoaderTest {
         Arguments.of(
             "xds-unknown-key",
             "xds.listner: unknown key (expected one of: listen, envoyListener, connectTimeoutMs,"
-                + " perTryTimeoutMs, retries, nodeGroup)"),
+                + " perTryTimeoutMs, retries, retryBudgetPercent, minRetryConcurrency, hedgeOnPerTryTimeout,"
+                + " nodeGroup)"),
+        Arguments.of("xds-zero-retry-budget", "xds.retryBudgetPercent: must be > 0 and <= 100, got 0"),
+        Arguments.of("xds-retry-budget-above-100", "xds.retryBudgetPercent: must be > 0 and <= 100, got 100.5"),
+        Arguments.of("xds-retry-budget-infinite", "xds.retryBudgetPercent: expected a finite number, got .inf"),
+        Arguments.of("xds-retry-budget-quoted", "xds.retryBudgetPercent: expected a number, got \"20%\""),
+        Arguments.of(
+            "xds-zero-min-retry-concurrency",
+            "xds.minRetryConcurrency: must be from 1 to 1024 (Envoy's request limit per cluster), got 0"),
+        Arguments.of(
+            "xds-huge-min-retry-concurrency",
+            "xds.minRetryConcurrency: must be from 1 to 1024 (Envoy's request limit per cluster), got 1025"),
+        Arguments.of(
+            "xds-fractional-min-retry-concurrency", "xds.minRetryConcurrency: expected an integer, got 2.5"),
+        Arguments.of("xds-quoted-hedge", "xds.hedgeOnPerTryTimeout: expected true or false, got \"true\""),
         Arguments.of("xds-zero-per-try-timeout", "xds.perTryTimeoutMs: must be from 1 to 600000, got 0"),
         Arguments.of("xds-bad-node-group", "xds.nodeGroup: expected all or cluster, got \"node\""),
         Arguments.of(

@@ -66,6 +66,8 @@ class UnknownXdsNodeTest {
                     Duration.ofMillis(250),
                     XdsConfig.DEFAULT_PER_TRY_TIMEOUT,
                     2,
+                    XdsConfig.RetryBudget.DEFAULT,
+                    /* hedgeOnPerTryTimeout= */ false,
                     nodeGroup),
                 ExtProcConfig.disabled()),
             ModelgateServer.Mode.CONTROL_PLANE);

@@ -3,7 +3,13 @@ package io.modelgate.xds;
 import io.modelgate.view.HealthViews;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.RoutingPriority;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.modelgate.config.ListenConfig;
 import io.modelgate.config.ModelConfig;
 import io.modelgate.config.ModelgateConfig;
@@ -28,14 +34,7 @@ class EnvoyResourcesTest {
       List.of(
           new ReplicaConfig("a", "127.0.0.1", 18500, 18501, Protocol.GRPC),
           new ReplicaConfig("b", "localhost", 18510, 18511, Protocol.GRPC));
-  private final EnvoyResources resources =
-      new EnvoyResources(
-          new ModelgateConfig(
-              REPLICAS,
-              List.of(ModelConfig.any("m"), ModelConfig.any("n")),
-              ProbeConfig.defaults(),
-              ListenConfig.loopbackEphemeral(),
-              XdsConfig.defaults()));
+  private final EnvoyResources resources = resources(XdsConfig.defaults());
 
   @Test
   void anUnchangedModelKeepsItsVeryLoadAssignmentsAndAChangedOneIsRebuilt() {
@@ -96,6 +95,64 @@ class EnvoyResourcesTest {
     assertThat(assignments.get(0).getEndpoints(0).getLbEndpointsList())
         .extracting(e -> e.getEndpoint().getAddress().getSocketAddress().getAddress())
         .containsExactly("127.0.0.1", "127.0.0.1");
+  }
+
+  @Test
+  void everyModelClusterCarriesTheConfiguredRetryBudgetInsteadOfEnvoysThreeRetries() {
+    EnvoyResources budgeted = resources(XdsConfig.defaults().withRetryBudget(new XdsConfig.RetryBudget(42.5, 77)));
+
+    assertThat(budgeted.clusters(withVersionOnA("m", 2L)))
+        .extracting(Cluster::getName)
+        .contains("modelgate/m/grpc", "modelgate/m/rest", "modelgate/m/v2/grpc", "modelgate/n/rest");
+    assertThat(budgeted.clusters(withVersionOnA("m", 2L)))
+        .allSatisfy(
+            cluster -> {
+              CircuitBreakers.Thresholds thresholds = cluster.getCircuitBreakers().getThresholds(0);
+              assertThat(cluster.getCircuitBreakers().getThresholdsCount()).isOne();
+              assertThat(thresholds.getPriority()).isEqualTo(RoutingPriority.DEFAULT);
+              assertThat(thresholds.getRetryBudget().getBudgetPercent().getValue()).isEqualTo(42.5);
+              assertThat(thresholds.getRetryBudget().getMinRetryConcurrency().getValue()).isEqualTo(77);
+              // The budget replaces max_retries; the request limits keep Envoy's defaults.
+              assertThat(thresholds.hasMaxRetries()).isFalse();
+              assertThat(thresholds.hasMaxRequests()).isFalse();
+              assertThat(thresholds.hasMaxPendingRequests()).isFalse();
+            });
+  }
+
+  @Test
+  void routesHedgeOnPerTryTimeoutOnlyWhenAsked() {
+    HealthView view = withVersionOnA("m", 2L);
+    List<RouteAction> plain = upstreamActions(resources.routes(view));
+    List<RouteAction> hedged = upstreamActions(resources(XdsConfig.defaults().withHedgeOnPerTryTimeout(true)).routes(view));
+
+    assertThat(plain).hasSameSizeAs(hedged).hasSizeGreaterThan(4).noneSatisfy(a -> assertThat(a.hasHedgePolicy()).isTrue());
+    assertThat(hedged)
+        .allSatisfy(
+            action -> {
+              assertThat(action.getHedgePolicy().getHedgeOnPerTryTimeout()).isTrue();
+              // Hedging acts only with a per-try timeout and retries left.
+              assertThat(action.getRetryPolicy().getPerTryTimeout().getNanos())
+                  .isEqualTo(XdsConfig.DEFAULT_PER_TRY_TIMEOUT.toNanos());
+              assertThat(action.getRetryPolicy().getNumRetries().getValue()).isEqualTo(2);
+            });
+  }
+
+  private static List<RouteAction> upstreamActions(RouteConfiguration routes) {
+    return routes.getVirtualHostsList().stream()
+        .flatMap(host -> host.getRoutesList().stream())
+        .filter(Route::hasRoute)
+        .map(Route::getRoute)
+        .toList();
+  }
+
+  private static EnvoyResources resources(XdsConfig xds) {
+    return new EnvoyResources(
+        new ModelgateConfig(
+            REPLICAS,
+            List.of(ModelConfig.any("m"), ModelConfig.any("n")),
+            ProbeConfig.defaults(),
+            ListenConfig.loopbackEphemeral(),
+            xds));
   }
 
   private static ClusterLoadAssignment byName(List<ClusterLoadAssignment> assignments, String cluster) {

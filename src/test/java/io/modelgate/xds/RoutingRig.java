@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,17 +45,24 @@ public final class RoutingRig implements AutoCloseable {
   private final int xdsPort;
   private final int listenerPort;
   private final ExtProcConfig extProc;
+  private final UnaryOperator<XdsConfig> xdsSettings;
   private ModelgateServer controlPlane;
   private EnvoyProcess envoy;
   private InferenceClient client;
 
   private RoutingRig(
-      Simulator simulator, List<ModelConfig> models, int xdsPort, int listenerPort, ExtProcConfig extProc) {
+      Simulator simulator,
+      List<ModelConfig> models,
+      int xdsPort,
+      int listenerPort,
+      ExtProcConfig extProc,
+      UnaryOperator<XdsConfig> xdsSettings) {
     this.simulator = simulator;
     this.models = models;
     this.xdsPort = xdsPort;
     this.listenerPort = listenerPort;
     this.extProc = extProc;
+    this.xdsSettings = xdsSettings;
   }
 
   /**
@@ -77,13 +85,29 @@ public final class RoutingRig implements AutoCloseable {
       List<ModelConfig> models,
       ProbeConfig probes,
       ExtProcConfig extProc) {
+    return start(replicas, prepare, models, probes, extProc, UnaryOperator.identity());
+  }
+
+  /**
+   * As above, with the xDS settings (ports and timeouts chosen by the rig) changed by {@code
+   * xdsSettings}, e.g. another retry budget.
+   */
+  public static RoutingRig start(
+      SimulatorOptions replicas,
+      Consumer<Simulator> prepare,
+      List<ModelConfig> models,
+      ProbeConfig probes,
+      ExtProcConfig extProc,
+      UnaryOperator<XdsConfig> xdsSettings) {
     Simulator simulator = Simulator.start(replicas);
     RoutingRig rig = null;
     try {
       prepare.accept(simulator);
       ExtProcConfig pinned =
           extProc.listeningOn(extProc.enabled(), new InetSocketAddress("127.0.0.1", EnvoyProcess.freePort()));
-      rig = new RoutingRig(simulator, models, EnvoyProcess.freePort(), EnvoyProcess.freePort(), pinned);
+      rig =
+          new RoutingRig(
+              simulator, models, EnvoyProcess.freePort(), EnvoyProcess.freePort(), pinned, xdsSettings);
       rig.startControlPlane(probes);
       rig.envoy = EnvoyProcess.startWithAds(rig.xdsPort);
       await().atMost(ENVOY_START).until(rig.envoy::ready);
@@ -128,7 +152,8 @@ public final class RoutingRig implements AutoCloseable {
             new InetSocketAddress("127.0.0.1", listenerPort),
             Duration.ofMillis(250),
             2);
-    return new ModelgateConfig(replicas, models, probes, ListenConfig.loopbackEphemeral(), xds, extProc);
+    return new ModelgateConfig(
+        replicas, models, probes, ListenConfig.loopbackEphemeral(), xdsSettings.apply(xds), extProc);
   }
 
   public SimulatedReplica replica(String id) {
