@@ -14,7 +14,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,9 +86,10 @@ final class HoldQueue implements AutoCloseable {
 
   /**
    * Holds {@code request}: {@code answer} is called once, later and on another thread, with the
-   * route or the rejection. Empty when {@code maxHeld} requests are held already.
+   * route or the rejection and how long the request was held. Empty when {@code maxHeld} requests
+   * are held already.
    */
-  Optional<Held> hold(ModelRequest request, Consumer<Decision> answer) {
+  Optional<Held> hold(ModelRequest request, BiConsumer<Decision, Duration> answer) {
     if (size.incrementAndGet() > maxHeld) {
       size.decrementAndGet();
       counters.holdRefused();
@@ -153,7 +154,7 @@ final class HoldQueue implements AutoCloseable {
   }
 
   private Decision.Reject waited(Held entry, String message) {
-    long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - entry.startedNanos);
+    long waitedMs = entry.waited().toMillis();
     return new Decision.Reject(
         DecisionKind.NOT_LOADED,
         entry.request.protocol(),
@@ -163,7 +164,7 @@ final class HoldQueue implements AutoCloseable {
 
   private void finish(Held entry, Decision decision) {
     if (leave(entry)) {
-      entry.answer.accept(decision);
+      entry.answer.accept(decision, entry.waited());
     }
   }
 
@@ -214,15 +215,19 @@ final class HoldQueue implements AutoCloseable {
   /** One held request. */
   final class Held {
     private final ModelRequest request;
-    private final Consumer<Decision> answer;
+    private final BiConsumer<Decision, Duration> answer;
     private final long startedNanos;
     private final AtomicBoolean done = new AtomicBoolean();
     private volatile ScheduledFuture<?> expiry;
 
-    private Held(ModelRequest request, Consumer<Decision> answer, long startedNanos) {
+    private Held(ModelRequest request, BiConsumer<Decision, Duration> answer, long startedNanos) {
       this.request = request;
       this.answer = answer;
       this.startedNanos = startedNanos;
+    }
+
+    Duration waited() {
+      return Duration.ofNanos(System.nanoTime() - startedNanos);
     }
 
     /** The client or Envoy gave up on the request: frees its place without answering it. */

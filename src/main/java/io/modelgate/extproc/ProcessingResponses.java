@@ -20,7 +20,9 @@ import io.modelgate.routing.ProcessingModes;
 import io.modelgate.routing.RoutingHeaders;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -51,7 +53,10 @@ final class ProcessingResponses {
     CommonResponse common =
         CommonResponse.newBuilder()
             .setHeaderMutation(
-                HeaderMutation.newBuilder().addRemoveHeaders(RoutingHeaders.MODEL).addRemoveHeaders(RoutingHeaders.VERSION))
+                HeaderMutation.newBuilder()
+                    .addRemoveHeaders(RoutingHeaders.MODEL)
+                    .addRemoveHeaders(RoutingHeaders.VERSION)
+                    .addRemoveHeaders(RoutingHeaders.HELD_MS))
             .setClearRouteCache(true)
             .build();
     return ProcessingResponse.newBuilder()
@@ -65,7 +70,7 @@ final class ProcessingResponses {
    * ({@code override_message_timeout}, honoured once per step up to the filter's {@code
    * max_message_timeout}).
    */
-  static ProcessingResponse extendTimeout(java.time.Duration wait) {
+  static ProcessingResponse extendTimeout(Duration wait) {
     return ProcessingResponse.newBuilder()
         .setOverrideMessageTimeout(
             com.google.protobuf.Duration.newBuilder()
@@ -76,8 +81,13 @@ final class ProcessingResponses {
 
   /** The answer to a decision made on the request headers or on the request body. */
   static ProcessingResponse decided(Decision decision, boolean onBody) {
+    return decided(decision, onBody, Optional.empty());
+  }
+
+  /** As above, for a request that was held for {@code held} first. */
+  static ProcessingResponse decided(Decision decision, boolean onBody, Optional<Duration> held) {
     if (decision instanceof Decision.Route route) {
-      return routed(route, onBody);
+      return routed(route, onBody, held);
     }
     return rejected((Decision.Reject) decision);
   }
@@ -100,15 +110,17 @@ final class ProcessingResponses {
     };
   }
 
-  private static ProcessingResponse routed(Decision.Route route, boolean onBody) {
+  private static ProcessingResponse routed(Decision.Route route, boolean onBody, Optional<Duration> held) {
     HeaderMutation.Builder mutation =
         HeaderMutation.newBuilder()
             .addRemoveHeaders(RoutingHeaders.MODEL)
             .addRemoveHeaders(RoutingHeaders.VERSION)
+            .addRemoveHeaders(RoutingHeaders.HELD_MS)
             .addSetHeaders(header(RoutingHeaders.MODEL, route.model()));
     route
         .version()
         .ifPresent(v -> mutation.addSetHeaders(header(RoutingHeaders.VERSION, Long.toString(v))));
+    held.ifPresent(h -> mutation.addSetHeaders(header(RoutingHeaders.HELD_MS, Long.toString(h.toMillis()))));
     CommonResponse common =
         CommonResponse.newBuilder().setHeaderMutation(mutation).setClearRouteCache(true).build();
     ProcessingResponse.Builder response = ProcessingResponse.newBuilder();

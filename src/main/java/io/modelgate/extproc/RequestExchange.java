@@ -217,7 +217,7 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
       return answer(hold.meanwhile(), onBody);
     }
     HoldQueue queue = holds.get();
-    held = queue.hold(request, decision -> release(decision, onBody));
+    held = queue.hold(request, (decision, waited) -> release(decision, waited, onBody));
     if (held.isEmpty()) {
       Decision.Reject meanwhile = hold.meanwhile();
       return answer(
@@ -235,13 +235,13 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   }
 
   /** A held request's answer, from the hold queue's or the view publisher's thread. */
-  private synchronized void release(Decision decision, boolean onBody) {
+  private synchronized void release(Decision decision, Duration waited, boolean onBody) {
     held = Optional.empty();
     if (ended) {
       return;
     }
     try {
-      responses.onNext(answer(decision, onBody));
+      responses.onNext(answer(decision, onBody, Optional.of(waited)));
     } catch (RuntimeException e) {
       // The call was cancelled between Envoy's end of stream and this answer.
       LOG.debug("held request's answer not delivered: {}", e.toString());
@@ -249,11 +249,15 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
   }
 
   private ProcessingResponse answer(Decision decision, boolean onBody) {
+    return answer(decision, onBody, Optional.empty());
+  }
+
+  private ProcessingResponse answer(Decision decision, boolean onBody, Optional<Duration> held) {
     counters.record(decision.kind());
     if (decision instanceof Decision.Reject reject) {
       LOG.debug("rejected {} {}: {}", headers.get(":method"), Bounded.of(headers.getOrDefault(":path", "")), reject.message());
     }
-    return ProcessingResponses.decided(decision, onBody);
+    return ProcessingResponses.decided(decision, onBody, held);
   }
 
   /**

@@ -12,5 +12,12 @@ public final class RoutingHeaders {
   /** The version's number, in decimal; absent for "any version of the model". */
   public static final String VERSION = "x-model-version";
 
+  /**
+   * Set by the gateway filter on a request it held until a replica was ready: how long, in
+   * milliseconds. Envoy's routes copy it into the response, so a client (and an access log) can
+   * tell a request that waited for a model load from a slow one; a client's own is removed.
+   */
+  public static final String HELD_MS = "x-modelgate-held-ms";
+
   private RoutingHeaders() {}
 }

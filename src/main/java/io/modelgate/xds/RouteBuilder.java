@@ -1,5 +1,7 @@
 package io.modelgate.xds;
 
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
@@ -31,7 +33,8 @@ import java.util.regex.Pattern;
  * models (REST 404, gRPC NOT_FOUND), a documented REST shape with another method (405), other
  * gRPC (UNIMPLEMENTED) and any other path (404 JSON). Every upstream route retries on another
  * replica ({@link UpstreamRoutes}), and when no replica has the model Envoy's 503 is replaced by
- * one naming it ({@link LocalReplies}).
+ * one naming it ({@link LocalReplies}). With the gateway filter, a response tells how long the
+ * filter held its request ({@link RoutingHeaders#HELD_MS}), when it did.
  */
 final class RouteBuilder {
   static final String ROUTE_CONFIG_NAME = "modelgate";
@@ -71,6 +74,16 @@ final class RouteBuilder {
 
   private RouteConfiguration build(CatalogVersions versions) {
     VirtualHost.Builder host = VirtualHost.newBuilder().setName("tfserving").addDomains("*");
+    if (gateway.isPresent()) {
+      // Absent on the request (not held), the value formats empty and Envoy adds no header.
+      host.addResponseHeadersToAdd(
+          HeaderValueOption.newBuilder()
+              .setHeader(
+                  HeaderValue.newBuilder()
+                      .setKey(RoutingHeaders.HELD_MS)
+                      .setValue("%REQ(" + RoutingHeaders.HELD_MS + ")%"))
+              .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD));
+    }
     addGrpcRefusals(host);
     for (ModelConfig model : versions.models()) {
       addModelRoutes(host, model, versions.of(model));

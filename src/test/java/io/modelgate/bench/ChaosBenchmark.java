@@ -43,7 +43,11 @@ public final class ChaosBenchmark {
   static final List<String> MODELS = List.of("a", "b", "c", "d");
   static final int REPLICAS = 6;
   static final Duration DEADLINE = Duration.ofSeconds(2);
-  private static final Duration WARM_UP = Duration.ofSeconds(3);
+  /**
+   * Load without churn before measuring, while a fresh modelgate JVM compiles its hot paths: after
+   * 3 s its JIT compiler still took a fifth of a core during the measured phase.
+   */
+  static final Duration WARM_UP = Duration.ofSeconds(20);
   private static final Pattern COUNTER =
       Pattern.compile("(?m)^cluster\\.modelgate/[^:]+\\.(upstream_rq_retry_overflow|upstream_rq_retry|upstream_rq_per_try_timeout): (\\d+)$");
 

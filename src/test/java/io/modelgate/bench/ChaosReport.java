@@ -105,7 +105,7 @@ final class ChaosReport {
             + " a quarter gRPC with the model only in the body (the baseline cannot read the body, so those"
             + " carry the header there too), every model in turn, %d s deadline.%n%n",
         settings.cores(), settings.envoyVersion(), settings.seed(), settings.rate(), settings.seconds(), settings.seed(),
-        ChaosBenchmark.REPLICAS, String.join(", ", ChaosBenchmark.MODELS), settings.seconds(), 3, settings.rate(),
+        ChaosBenchmark.REPLICAS, String.join(", ", ChaosBenchmark.MODELS), settings.seconds(), ChaosBenchmark.WARM_UP.toSeconds(), settings.rate(),
         ChaosBenchmark.DEADLINE.toSeconds()));
     md.append("Setups:\n\n");
     for (SetupResult r : results) {

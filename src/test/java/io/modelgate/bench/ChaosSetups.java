@@ -21,7 +21,10 @@ enum ChaosSetups {
       Map.of()),
   MODELGATE("Envoy configured by the modelgate control plane over xDS, with the gateway filter, default settings", Map.of()),
   MODELGATE_HEDGE(
-      "MODELGATE with xds.hedgeOnPerTryTimeout: true", Map.of("xds", "hedgeOnPerTryTimeout: true"));
+      "MODELGATE with xds.hedgeOnPerTryTimeout: true", Map.of("xds", "hedgeOnPerTryTimeout: true")),
+  MODELGATE_NO_HOLD(
+      "MODELGATE with extproc.holdMs: 0 (requests for a model no replica serves fail at once)",
+      Map.of("extproc", "holdMs: 0"));
 
   /** The best an operator can tune Envoy's own checking and retries to. */
   static final BaselineBootstrap.Tuning TUNED =

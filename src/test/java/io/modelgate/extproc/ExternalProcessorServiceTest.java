@@ -109,7 +109,10 @@ class ExternalProcessorServiceTest {
           .isEqualTo(
               CommonResponse.newBuilder()
                   .setHeaderMutation(
-                      HeaderMutation.newBuilder().addRemoveHeaders("x-model-name").addRemoveHeaders("x-model-version"))
+                      HeaderMutation.newBuilder()
+                          .addRemoveHeaders("x-model-name")
+                          .addRemoveHeaders("x-model-version")
+                          .addRemoveHeaders("x-modelgate-held-ms"))
                   .setClearRouteCache(true)
                   .build());
       assertThat(onHeaders.getModeOverride()).isEqualTo(ProcessingModes.GRPC_BODY);
@@ -399,6 +402,7 @@ class ExternalProcessorServiceTest {
         HeaderMutation.newBuilder()
             .addRemoveHeaders("x-model-name")
             .addRemoveHeaders("x-model-version")
+            .addRemoveHeaders("x-modelgate-held-ms")
             .addSetHeaders(set("x-model-name", model));
     if (version != null) {
       mutation.addSetHeaders(set("x-model-version", version));

@@ -68,6 +68,16 @@ class HoldUntilReadyThroughEnvoyTest {
       assertThat(request.took()).isGreaterThanOrEqualTo(LOAD).isLessThan(HOLD);
     }
     assertThat(rig.controlPlane().gatewayCounters().orElseThrow().holds().released()).isEqualTo(sent.size());
+
+    // The response says how long the filter held it (REST headers, gRPC initial metadata), and
+    // only when it did.
+    Answer heldRest = sent.get(0).answer();
+    Answer heldGrpc = sent.get(1).answer();
+    for (Answer held : List.of(heldRest, heldGrpc)) {
+      assertThat(Long.parseLong(held.heldMs())).as(held.toString()).isBetween(LOAD.toMillis(), HOLD.toMillis());
+    }
+    assertThat(rig.client().restPredict(MODEL).heldMs()).isEmpty();
+    assertThat(rig.client().plainGrpc(Method.PREDICT, MODEL).heldMs()).isEmpty();
   }
 
   @Test

@@ -55,8 +55,16 @@ public final class InferenceClient implements AutoCloseable {
       Metadata.Key.of(TfServingWire.REPLICA_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
   private static final Duration DEADLINE = Duration.ofSeconds(10);
 
-  /** What one call got: {@code ok}, the answering replica (or ""), and a status line for failures. */
-  public record Answer(boolean ok, String replica, int httpStatus, Status.Code grpcCode, String contentType, String body) {
+  /**
+   * What one call got: {@code ok}, the answering replica (or ""), a status line for failures, and
+   * how long the gateway filter held the request as the response says (or "").
+   */
+  public record Answer(
+      boolean ok, String replica, int httpStatus, Status.Code grpcCode, String contentType, String body, String heldMs) {
+    public Answer(boolean ok, String replica, int httpStatus, Status.Code grpcCode, String contentType, String body) {
+      this(ok, replica, httpStatus, grpcCode, contentType, body, "");
+    }
+
     @Override
     public String toString() {
       return (ok ? "ok from " + replica : "FAILED") + " http=" + httpStatus + " grpc=" + grpcCode + " " + body.strip();
@@ -86,7 +94,8 @@ public final class InferenceClient implements AutoCloseable {
       String replica = response.headers().firstValue(TfServingWire.REPLICA_ID_HEADER).orElse("");
       boolean ok = response.statusCode() == 200 && response.body().replace(" ", "").contains("[2.5]");
       String contentType = response.headers().firstValue("content-type").orElse("");
-      return new Answer(ok, replica, response.statusCode(), null, contentType, response.body());
+      String held = response.headers().firstValue(RoutingHeaders.HELD_MS).orElse("");
+      return new Answer(ok, replica, response.statusCode(), null, contentType, response.body(), held);
     } catch (IOException e) {
       return new Answer(false, "", 0, null, "", e.toString());
     } catch (InterruptedException e) {
@@ -151,7 +160,8 @@ public final class InferenceClient implements AutoCloseable {
   /** As {@link #plainGrpc(Method, String)}, giving up after {@code deadline}. */
   Answer plainGrpc(Method method, String model, Duration deadline) {
     AtomicReference<String> replica = new AtomicReference<>("");
-    Channel capturing = ClientInterceptors.intercept(channel, new ReplicaCapture(replica));
+    AtomicReference<String> held = new AtomicReference<>("");
+    Channel capturing = ClientInterceptors.intercept(channel, new ReplicaCapture(replica, held));
     ModelSpec spec = ModelSpec.newBuilder().setName(model).build();
     Input input =
         Input.newBuilder().setExampleList(ExampleList.newBuilder().addExamples(ByteString.EMPTY)).build();
@@ -179,10 +189,10 @@ public final class InferenceClient implements AutoCloseable {
                 .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
                 .getModelStatus(GetModelStatusRequest.newBuilder().setModelSpec(spec).build());
       }
-      return new Answer(true, replica.get(), 200, Status.Code.OK, "", "");
+      return new Answer(true, replica.get(), 200, Status.Code.OK, "", "", held.get());
     } catch (StatusRuntimeException e) {
       return new Answer(
-          false, replica.get(), 0, e.getStatus().getCode(), "", String.valueOf(e.getStatus().getDescription()));
+          false, replica.get(), 0, e.getStatus().getCode(), "", String.valueOf(e.getStatus().getDescription()), held.get());
     }
   }
 
@@ -302,10 +312,19 @@ public final class InferenceClient implements AutoCloseable {
 
   /** Records x-replica-id from the response headers, or from the trailers of a trailers-only answer. */
   private static final class ReplicaCapture implements ClientInterceptor {
+    private static final Metadata.Key<String> HELD_MS =
+        Metadata.Key.of(RoutingHeaders.HELD_MS, Metadata.ASCII_STRING_MARSHALLER);
     private final AtomicReference<String> replica;
+    private final AtomicReference<String> held;
 
     ReplicaCapture(AtomicReference<String> replica) {
+      this(replica, new AtomicReference<>(""));
+    }
+
+    /** Also records the gateway filter's {@code x-modelgate-held-ms} into {@code held}. */
+    ReplicaCapture(AtomicReference<String> replica, AtomicReference<String> held) {
       this.replica = replica;
+      this.held = held;
     }
 
     @Override
@@ -337,6 +356,10 @@ public final class InferenceClient implements AutoCloseable {
       String id = metadata.get(REPLICA_ID);
       if (id != null) {
         replica.set(id);
+      }
+      String heldMs = metadata.get(HELD_MS);
+      if (heldMs != null) {
+        held.set(heldMs);
       }
     }
   }
