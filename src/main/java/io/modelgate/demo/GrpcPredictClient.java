@@ -20,6 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,6 +32,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * shuts the channel.
  */
 public final class GrpcPredictClient implements PredictClient {
+  private static final Metadata.Key<String> HELD_MS =
+      Metadata.Key.of(RoutingHeaders.HELD_MS, Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> REPLICA_ID =
       Metadata.Key.of(TfServingWire.REPLICA_ID_HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
@@ -60,10 +63,10 @@ public final class GrpcPredictClient implements PredictClient {
   }
 
   @Override
-  public CompletableFuture<String> predict(Duration deadline) {
+  public CompletableFuture<Answered> predict(Duration deadline) {
     AtomicReference<Metadata> headers = new AtomicReference<>();
     AtomicReference<Metadata> trailers = new AtomicReference<>();
-    CompletableFuture<String> answer = new CompletableFuture<>();
+    CompletableFuture<Answered> answer = new CompletableFuture<>();
     stub.withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, trailers))
         .withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS)
         .predict(
@@ -92,7 +95,7 @@ public final class GrpcPredictClient implements PredictClient {
                   answer.completeExceptionally(
                       new PredictFailure("answer without " + TfServingWire.REPLICA_ID_HEADER, replica));
                 } else {
-                  answer.complete(replica.get());
+                  answer.complete(new Answered(replica.get(), heldMs(headers.get())));
                 }
               }
             });
@@ -115,6 +118,11 @@ public final class GrpcPredictClient implements PredictClient {
       }
     }
     return Optional.empty();
+  }
+
+  private static OptionalLong heldMs(Metadata headers) {
+    String held = headers == null ? null : headers.get(HELD_MS);
+    return HeldHeader.parse(held);
   }
 
   private static boolean correct(PredictResponse response) {

@@ -115,12 +115,12 @@ final class LoadGenerator implements AutoCloseable {
           .predict(deadline)
           .orTimeout(deadline.plus(GRACE).toNanos(), TimeUnit.NANOSECONDS)
           .whenComplete(
-              (replica, error) -> {
+              (answered, error) -> {
                 long latency = System.nanoTime() - sentAt;
                 try {
                   tally.record(
                       error == null
-                          ? RequestRecord.ok(step, client.api(), sentAt, latency, replica)
+                          ? RequestRecord.ok(step, client.api(), sentAt, latency, answered.replica())
                           : failure(step, client.api(), sentAt, latency, error));
                 } finally {
                   inFlight.release();

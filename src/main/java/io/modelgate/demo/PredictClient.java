@@ -2,6 +2,7 @@ package io.modelgate.demo;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -29,13 +30,19 @@ public interface PredictClient extends AutoCloseable {
     }
   }
 
+  /**
+   * A correct answer: the replica that gave it, and how long modelgate's gateway filter held the
+   * request for a replica to become ready, if it did ({@code x-modelgate-held-ms}).
+   */
+  record Answered(String replica, OptionalLong heldMs) {}
+
   Api api();
 
   /**
-   * One Predict call with the given deadline. Completes with the id of the replica that answered
-   * correctly, or exceptionally with a {@link PredictFailure}; always within about the deadline.
+   * One Predict call with the given deadline. Completes with the replica that answered correctly,
+   * or exceptionally with a {@link PredictFailure}; always within about the deadline.
    */
-  CompletableFuture<String> predict(Duration deadline);
+  CompletableFuture<Answered> predict(Duration deadline);
 
   @Override
   void close();

@@ -2,6 +2,7 @@ package io.modelgate.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.modelgate.routing.RoutingHeaders;
 import io.modelgate.simulator.TfServingWire;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -54,7 +55,7 @@ public final class RestPredictClient implements PredictClient {
   }
 
   @Override
-  public CompletableFuture<String> predict(Duration deadline) {
+  public CompletableFuture<Answered> predict(Duration deadline) {
     HttpRequest request =
         HttpRequest.newBuilder(uri)
             .timeout(deadline)
@@ -75,7 +76,7 @@ public final class RestPredictClient implements PredictClient {
             });
   }
 
-  private static String check(HttpResponse<String> response) throws PredictFailure {
+  private static Answered check(HttpResponse<String> response) throws PredictFailure {
     Optional<String> replica = response.headers().firstValue(TfServingWire.REPLICA_ID_HEADER);
     if (response.statusCode() != 200) {
       throw new PredictFailure("HTTP " + response.statusCode() + " " + oneLine(response.body()), replica);
@@ -97,7 +98,8 @@ public final class RestPredictClient implements PredictClient {
     if (replica.isEmpty()) {
       throw new PredictFailure("answer without " + TfServingWire.REPLICA_ID_HEADER, replica);
     }
-    return replica.get();
+    return new Answered(
+        replica.get(), HeldHeader.parse(response.headers().firstValue(RoutingHeaders.HELD_MS).orElse(null)));
   }
 
   private static PredictFailure transportFailure(Throwable error, Duration deadline) {

@@ -22,6 +22,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
@@ -55,7 +56,9 @@ public final class ChaosBenchmark {
   enum Stream { REST, GRPC_HEADER, GRPC_BODY }
 
   /** One request: when it was sent, what for, how it ended. */
-  record Sample(long sentNanos, String model, Stream stream, boolean ok, long latencyNanos, String reason) {}
+  /** One request: when, for what, how it ended; {@code heldMs} as the response said (modelgate only). */
+  record Sample(
+      long sentNanos, String model, Stream stream, boolean ok, long latencyNanos, String reason, OptionalLong heldMs) {}
 
   /** Settings of one run, shown in the report. */
   record Settings(double rate, int seconds, long seed, String envoyVersion, int cores) {}
@@ -173,15 +176,16 @@ public final class ChaosBenchmark {
       }
 
       @Override
-      public CompletableFuture<String> predict(Duration deadline) {
+      public CompletableFuture<Answered> predict(Duration deadline) {
         long sent = System.nanoTime();
         return call.predict(deadline)
             .whenComplete(
-                (replica, error) ->
+                (answered, error) ->
                     samples.add(
                         new Sample(
                             sent, model, stream, error == null, System.nanoTime() - sent,
-                            error == null ? "" : OpenLoopPhase.reason(error))));
+                            error == null ? "" : OpenLoopPhase.reason(error),
+                            error == null ? answered.heldMs() : OptionalLong.empty())));
       }
 
       @Override

@@ -36,13 +36,16 @@ final class ChaosReport {
       double heldP99,
       double heldAddedP50,
       double heldAddedP99,
+      long filterHeld,
+      double filterHeldP99,
       Map<String, long[]> reasons) {}
 
   private ChaosReport() {}
 
   /**
    * The figures of the requests {@code which} selects. Latencies are of successful requests;
-   * "calm" ones were sent outside every hang window with a replica able to serve them;
+   * "calm" ones were sent outside every hang window with a replica able to serve them, and not
+   * held by the gateway filter (its response header says so);
    * "held" ones succeeded although at send time no replica could serve them.
    */
   static Figures figures(SetupResult r, Predicate<Sample> which) {
@@ -53,6 +56,7 @@ final class ChaosReport {
     List<Long> calm = new ArrayList<>();
     List<Long> held = new ArrayList<>();
     List<Long> heldAdded = new ArrayList<>();
+    List<Long> filterHeld = new ArrayList<>();
     Map<String, long[]> reasons = new LinkedHashMap<>();
     for (Sample s : r.samples()) {
       if (!which.test(s)) {
@@ -71,6 +75,7 @@ final class ChaosReport {
         continue;
       }
       ok.add(s.latencyNanos());
+      s.heldMs().ifPresent(ms -> filterHeld.add(ms * 1_000_000));
       if (!servable) {
         held.add(s.latencyNanos());
         // What the hold added: from the first instant a replica could serve it to the answer.
@@ -78,13 +83,13 @@ final class ChaosReport {
         if (servableAt >= 0) {
           heldAdded.add(s.sentNanos() + s.latencyNanos() - servableAt);
         }
-      } else if (!r.oracle().inHangWindow(s.sentNanos(), GRACE_NANOS)) {
+      } else if (s.heldMs().isEmpty() && !r.oracle().inHangWindow(s.sentNanos(), GRACE_NANOS)) {
         calm.add(s.latencyNanos());
       }
     }
     return new Figures(
         requests, failed, avoidable, ms(ok, 50), ms(ok, 99), calm.size(), ms(calm, 99), held.size(), ms(held, 50),
-        ms(held, 99), ms(heldAdded, 50), ms(heldAdded, 99), reasons);
+        ms(held, 99), ms(heldAdded, 50), ms(heldAdded, 99), filterHeld.size(), ms(filterHeld, 99), reasons);
   }
 
   static String summaryLine(SetupResult r) {
@@ -122,17 +127,19 @@ final class ChaosReport {
         counts.get(ChaosPlan.Kind.LOAD), counts.get(ChaosPlan.Kind.UNLOAD), counts.get(ChaosPlan.Kind.HANG),
         counts.get(ChaosPlan.Kind.KILL), ChaosPlan.MAX_DOWN, 100 * ChaosPlan.LAST_COPY_UNLOAD_SHARE));
     md.append("The oracle knows the true state at every instant: a failed request is **avoidable** if, when it"
-        + " was sent, some replica that was up (neither hung nor dead) had the model AVAILABLE. **Held**:"
-        + " succeeded although no replica could serve it when it was sent; **added by the hold**: from the"
+        + " was sent, some replica that was up (neither hung nor dead) had the model AVAILABLE. **Unservable at send, succeeded**:"
+        + " succeeded although no replica could serve it when it was sent (modelgate held it, or a retry found"
+        + " a replica that had just become able); **held by the filter**: the response said modelgate's"
+        + " gateway filter held it (`x-modelgate-held-ms`), with the p99 of that time; **added by the hold**: from the"
         + " first instant a replica could serve it (to 5 ms) to its answer. **Calm**: sent with a replica"
-        + " able to serve it, outside every hang window (from a hang until "
+        + " able to serve it, not held by the filter, outside every hang window (from a hang until "
         + XdsConfig.DEFAULT_PER_TRY_TIMEOUT.toMillis() + " ms, the per-try timeout, after it ended; a dead"
         + " replica refuses connections at once, so deaths open no window). Latencies"
         + " are of successful requests, from send to answer.\n\n");
 
     md.append("## Results\n\n| setup | requests | failed | avoidable failed | p50 ms | p99 ms | calm p99 ms"
-        + " (calm requests) | held | held p50 / p99 ms | added by the hold p50 / p99 ms | unservable model-time | retry overflow | retries |"
-        + " per-try timeouts |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " (calm requests) | held by the filter (its p99 ms) | unservable at send, succeeded | their p50 / p99 ms | added by the hold p50 / p99 ms | unservable model-time | retry overflow | retries |"
+        + " per-try timeouts |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (SetupResult r : results) {
       Figures f = figures(r, s -> true);
       md.append("| ").append(r.setup()).append(" | ").append(f.requests()).append(" | ")
@@ -140,6 +147,7 @@ final class ChaosReport {
           .append(countPct(f.avoidable(), f.requests())).append(" | ")
           .append(ms(f.p50())).append(" | ").append(ms(f.p99())).append(" | ")
           .append(ms(f.calmP99())).append(" (").append(f.calm()).append(") | ")
+          .append(f.filterHeld()).append(" (").append(ms(f.filterHeldP99())).append(") | ")
           .append(f.held()).append(" | ").append(ms(f.heldP50())).append(" / ").append(ms(f.heldP99())).append(" | ")
           .append(ms(f.heldAddedP50())).append(" / ").append(ms(f.heldAddedP99())).append(" | ")
           .append(String.format(Locale.ROOT, "%.1f %%", 100 * unservableShare(r, settings.seconds()))).append(" | ")

@@ -30,7 +30,7 @@ final class OutcomeTimeline {
       }
 
       @Override
-      public CompletableFuture<String> predict(Duration deadline) {
+      public CompletableFuture<Answered> predict(Duration deadline) {
         return call.predict(deadline).whenComplete((replica, error) -> count(error == null));
       }
 

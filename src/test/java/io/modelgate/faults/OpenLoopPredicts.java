@@ -75,7 +75,7 @@ final class OpenLoopPredicts implements AutoCloseable {
     while (sent.get() < due) {
       PredictClient client = clients.get((int) (sent.getAndIncrement() % clients.size()));
       try {
-        client.predict(deadline).whenComplete((replica, error) -> record(client, error));
+        client.predict(deadline).whenComplete((answered, error) -> record(client, error));
       } catch (RuntimeException e) {
         record(client, e);
       }
