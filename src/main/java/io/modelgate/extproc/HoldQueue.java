@@ -85,11 +85,12 @@ final class HoldQueue implements AutoCloseable {
   }
 
   /**
-   * Holds {@code request}: {@code answer} is called once, later and on another thread, with the
-   * route or the rejection and how long the request was held. Empty when {@code maxHeld} requests
-   * are held already.
+   * Holds {@code request} for at most the hold, or {@code limit} if shorter (the call's own
+   * deadline): {@code answer} is called once, later and on another thread, with the route or the
+   * rejection and how long the request was held. Empty when {@code maxHeld} requests are held
+   * already.
    */
-  Optional<Held> hold(ModelRequest request, BiConsumer<Decision, Duration> answer) {
+  Optional<Held> hold(ModelRequest request, Optional<Duration> limit, BiConsumer<Decision, Duration> answer) {
     if (size.incrementAndGet() > maxHeld) {
       size.decrementAndGet();
       counters.holdRefused();
@@ -101,11 +102,12 @@ final class HoldQueue implements AutoCloseable {
       }
       return Optional.empty();
     }
-    Held entry = new Held(request, answer, System.nanoTime());
+    Duration wait = limit.filter(l -> l.compareTo(hold) < 0).orElse(hold);
+    Held entry = new Held(request, answer, System.nanoTime(), wait);
     held.add(entry);
     counters.held();
     heldByModel.compute(request.model(), (model, n) -> count(model, n, +1));
-    entry.expiry = timer.schedule(() -> expire(entry), hold.toNanos(), TimeUnit.NANOSECONDS);
+    entry.expiry = timer.schedule(() -> expire(entry), wait.toNanos(), TimeUnit.NANOSECONDS);
     // A view published between the decision and now was not seen by this entry.
     timer.execute(() -> reconsider(entry, views.current(), new HashMap<>()));
     return Optional.of(entry);
@@ -155,11 +157,14 @@ final class HoldQueue implements AutoCloseable {
 
   private Decision.Reject waited(Held entry, String message) {
     long waitedMs = entry.waited().toMillis();
+    String bound =
+        entry.wait.equals(hold)
+            ? "extproc.holdMs " + hold.toMillis()
+            : "the call's grpc-timeout left " + entry.wait.toMillis() + " ms";
     return new Decision.Reject(
         DecisionKind.NOT_LOADED,
         entry.request.protocol(),
-        message + "; waited " + waitedMs + " ms for a replica to become ready (extproc.holdMs "
-            + hold.toMillis() + ")");
+        message + "; waited " + waitedMs + " ms for a replica to become ready (" + bound + ")");
   }
 
   private void finish(Held entry, Decision decision) {
@@ -217,10 +222,13 @@ final class HoldQueue implements AutoCloseable {
     private final ModelRequest request;
     private final BiConsumer<Decision, Duration> answer;
     private final long startedNanos;
+    /** How long it may wait. */
+    private final Duration wait;
     private final AtomicBoolean done = new AtomicBoolean();
     private volatile ScheduledFuture<?> expiry;
 
-    private Held(ModelRequest request, BiConsumer<Decision, Duration> answer, long startedNanos) {
+    private Held(ModelRequest request, BiConsumer<Decision, Duration> answer, long startedNanos, Duration wait) {
+      this.wait = wait;
       this.request = request;
       this.answer = answer;
       this.startedNanos = startedNanos;

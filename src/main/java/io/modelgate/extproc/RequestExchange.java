@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  */
 final class RequestExchange implements StreamObserver<ProcessingRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(RequestExchange.class);
+  /** Left of a call's grpc-timeout for modelgate's answer to reach the client. */
+  private static final Duration DEADLINE_MARGIN = Duration.ofMillis(100);
+  /** A call whose deadline leaves less than this is answered at once rather than held. */
+  private static final Duration MIN_HOLD = Duration.ofMillis(50);
 
   private final StreamObserver<ProcessingResponse> responses;
   private final HealthViewSource views;
@@ -217,7 +221,13 @@ final class RequestExchange implements StreamObserver<ProcessingRequest> {
       return answer(hold.meanwhile(), onBody);
     }
     HoldQueue queue = holds.get();
-    held = queue.hold(request, (decision, waited) -> release(decision, waited, onBody));
+    // A call's own deadline, less the way back, bounds its hold: an answer after it is wasted.
+    Optional<Duration> deadline =
+        GrpcTimeout.parse(headers.get("grpc-timeout")).map(t -> t.minus(DEADLINE_MARGIN));
+    if (deadline.isPresent() && deadline.get().compareTo(MIN_HOLD) < 0) {
+      return answer(hold.meanwhile(), onBody);
+    }
+    held = queue.hold(request, deadline, (decision, waited) -> release(decision, waited, onBody));
     if (held.isEmpty()) {
       Decision.Reject meanwhile = hold.meanwhile();
       return answer(

@@ -1,6 +1,7 @@
 package io.modelgate.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
@@ -13,6 +14,11 @@ import io.modelgate.view.ReplicaHealth;
 import io.modelgate.view.ReplicaState;
 import io.modelgate.xds.InferenceClient.Answer;
 import io.modelgate.xds.InferenceClient.Method;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,8 +132,15 @@ class HoldUntilReadyThroughEnvoyTest {
   @Test
   void aClientThatGivesUpFreesItsPlaceInTheHoldQueue() throws Exception {
     rig = startLoading(1);
-    Answer impatient = rig.client().plainGrpc(Method.PREDICT, MODEL, Duration.ofMillis(300));
-    assertThat(impatient.grpcCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    // A REST client's timeout is its own: Envoy is not told, and the client just hangs up.
+    HttpRequest impatient =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + rig.listenerPort() + "/v1/models/" + MODEL + ":predict"))
+            .timeout(Duration.ofMillis(300))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"instances\":[1.0]}"))
+            .build();
+    HttpClient http = HttpClient.newHttpClient();
+    assertThatThrownBy(() -> http.send(impatient, HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(HttpTimeoutException.class);
     await().atMost(Duration.ofSeconds(2)).until(() -> rig.controlPlane().heldRequests() == 0);
 
     Timed patient = send(() -> rig.client().plainGrpc(Method.PREDICT, MODEL));
@@ -136,6 +149,16 @@ class HoldUntilReadyThroughEnvoyTest {
 
     assertThat(patient.answer().ok()).as(patient.answer().toString()).isTrue();
     assertThat(rig.controlPlane().gatewayCounters().orElseThrow().holds().cancelled()).isEqualTo(1);
+  }
+
+  @Test
+  void aGrpcCallIsAnsweredBeforeItsOwnDeadlineRatherThanHeldPastIt() throws Exception {
+    rig = startLoading(10);
+    Timed call = send(() -> rig.client().plainGrpc(Method.PREDICT, MODEL, Duration.ofSeconds(1)));
+
+    assertThat(call.answer().grpcCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(call.answer().body()).contains("1 loading").containsPattern("\\(the call's grpc-timeout left [89][0-9]{2} ms\\)$");
+    assertThat(call.took()).isLessThan(Duration.ofSeconds(1));
   }
 
   @Test
