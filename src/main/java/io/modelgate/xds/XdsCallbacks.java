@@ -137,12 +137,13 @@ final class XdsCallbacks implements DiscoveryServerCallbacks {
       long streamId, DeltaDiscoveryRequest request, DeltaDiscoveryResponse response) {
     sent(streamId, response.getNonce());
     if (ENDPOINTS.equals(response.getTypeUrl())) {
-      // A resource's version is the snapshot generation in which it last changed.
-      long newest = -1;
+      // java-control-plane sends the type's version there, removals-only responses included.
+      long version = version(response.getSystemVersionInfo());
       for (Resource resource : response.getResourcesList()) {
-        newest = Math.max(newest, version(resource.getVersion()));
+        // A resource's version is the snapshot generation in which it last changed.
+        version = Math.max(version, version(resource.getVersion()));
       }
-      sentEndpoints(streamId, response.getNonce(), newest);
+      sentEndpoints(streamId, response.getNonce(), version);
     }
   }
 
