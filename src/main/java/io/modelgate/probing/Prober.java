@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,8 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every {@code urgentInterval} it also probes the keys whose model is wanted but that do not
  * serve it yet: a key that is not serving and whose replica answered its last probe is probed
- * urgently while its model has requests waiting ({@link #demand}), or while no replica serves the
- * model and this key is loading or unloading, or for {@value #RECOVERY_INTERVALS} intervals after
+ * urgently while its model has requests waiting ({@link #demand}), or while this key is loading or
+ * unloading (a transition lasts seconds; seen at once, it reaches Envoy at once), or for {@value
+ * #RECOVERY_INTERVALS} intervals after
  * its replica answered again after going silent (timeouts or refused connections). A key whose
  * last probe failed is never probed urgently, so a dead or hung replica costs no more than the
  * round probe and its one confirmation.
@@ -346,20 +346,13 @@ public final class Prober
 
   /**
    * One urgent tick: starts a probe of every key that {@link #isUrgent} says is wanted but not
-   * serving. Two passes over the keys and one set of the served models' names: cheap enough for
-   * thousands of keys ten times a second.
+   * serving. One pass over the keys: cheap enough for thousands of keys ten times a second.
    */
   void runUrgentTick() {
     try {
-      Set<String> served = new HashSet<>();
-      for (Slot slot : slots.values()) {
-        if (slot.standing == KeyStanding.SERVING) {
-          served.add(slot.key.model());
-        }
-      }
       long now = clock.millis();
       for (Slot slot : slots.values()) {
-        if (isUrgent(slot, served, now) && tryStart(slot)) {
+        if (isUrgent(slot, now) && tryStart(slot)) {
           urgent.increment();
         }
       }
@@ -370,17 +363,17 @@ public final class Prober
     }
   }
 
-  private boolean isUrgent(Slot slot, Set<String> served, long nowMillis) {
+  private boolean isUrgent(Slot slot, long nowMillis) {
     KeyStanding standing = slot.standing;
     if (standing == KeyStanding.SERVING || standing.failed()) {
       return false;
     }
-    String model = slot.key.model();
-    // A key not probed yet is not urgent for its model being served nowhere: it waits for its
-    // jittered start in the first round, and pulling them all forward would undo a cold start's
-    // spread.
-    return demanded.contains(model)
-        || (standing == KeyStanding.CHANGING && !served.contains(model))
+    // A key not probed yet is not urgent: it waits for its jittered start in the first round, and
+    // pulling them all forward would undo a cold start's spread. A loading key is, even where
+    // other replicas serve the model: until the view has it, a request that meets a replica
+    // losing the model has nowhere else to go.
+    return demanded.contains(slot.key.model())
+        || standing == KeyStanding.CHANGING
         || nowMillis < slot.siblings.recoveringUntilMillis;
   }
 

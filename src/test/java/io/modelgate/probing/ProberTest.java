@@ -379,6 +379,24 @@ class ProberTest {
   }
 
   @Test
+  void aLoadingKeyIsProbedUrgentlyEvenWhereAnotherReplicaServesTheModel() throws Exception {
+    GrpcStatusPeer serving = peer();
+    GrpcStatusPeer loading = peer();
+    serving.reply("resnet", version(1, State.AVAILABLE));
+    loading.reply("resnet", version(1, State.LOADING));
+    Prober prober =
+        prober(
+            List.of(serving.replica("r1"), loading.replica("r2")),
+            List.of("resnet"),
+            config(LONG_INTERVAL, Duration.ofSeconds(1), 4));
+
+    prober.start();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> probes(loading, "resnet") >= 11);
+    assertThat(probes(serving, "resnet")).as("the serving key: its round probe only").isEqualTo(1);
+  }
+
+  @Test
   void aModelWithWaitingRequestsHasItsKeysThatDoNotServeProbedUrgentlyUntilTheWaitEnds()
       throws Exception {
     GrpcStatusPeer serving = peer();
