@@ -7,12 +7,7 @@ import io.modelgate.demo.PredictClient;
 import io.modelgate.demo.RestPredictClient;
 import io.modelgate.simulator.Simulator;
 import io.modelgate.simulator.SimulatorOptions;
-import io.modelgate.xds.EnvoyHosts;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -108,7 +102,7 @@ public final class ChaosBenchmark {
       ChaosChurn churn = new ChaosChurn(plan, simulator, oracle, MODELS);
       churn.place();
       try (ComparisonSetups.Running running = start(setup, simulator)) {
-        awaitPlacementRoutable(running.adminPort, plan);
+        ComparisonBenchmark.awaitRoutable(running.adminPort, plan.initial());
         InetSocketAddress envoy = new InetSocketAddress("127.0.0.1", running.listenerPort);
         List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
         List<PredictClient> clients = new ArrayList<>();
@@ -195,43 +189,13 @@ public final class ChaosBenchmark {
     };
   }
 
-  /** Until Envoy routes each model to every replica the plan placed it on, REST and gRPC. */
-  private static void awaitPlacementRoutable(int adminPort, ChaosPlan plan) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      EnvoyHosts hosts = EnvoyHosts.parse(admin(adminPort, "/clusters"));
-      boolean all = true;
-      for (Map.Entry<String, Set<String>> placed : plan.initial().entrySet()) {
-        for (String model : placed.getValue()) {
-          all &= hosts.routable("modelgate/" + model + "/rest", placed.getKey())
-              && hosts.routable("modelgate/" + model + "/grpc", placed.getKey());
-        }
-      }
-      if (all) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the initial placement not routable after 30 s");
-      }
-      Thread.sleep(100);
-    }
-  }
-
   /** Envoy's retry counters summed over the model clusters. */
   private static Map<String, Long> envoyCounters(int adminPort) throws Exception {
     Map<String, Long> sums = new LinkedHashMap<>();
-    Matcher m = COUNTER.matcher(admin(adminPort, "/stats"));
+    Matcher m = COUNTER.matcher(ComparisonBenchmark.admin(adminPort, "/stats"));
     while (m.find()) {
       sums.merge(m.group(1), Long.parseLong(m.group(2)), Long::sum);
     }
     return sums;
-  }
-
-  private static String admin(int port, String path) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(2)).build(),
-            HttpResponse.BodyHandlers.ofString())
-        .body();
   }
 }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -84,7 +85,9 @@ public final class ComparisonBenchmark {
     int seconds = (int) steps.stream().mapToLong(s -> s.length().toSeconds()).sum() + 2;
     try (Simulator simulator = Simulator.start(ComparisonScenario.replicas());
         ComparisonSetups.Running running = setup.start(simulator)) {
-      awaitEveryReplicaRoutable(running.adminPort, simulator);
+      Map<String, List<String>> everywhere = new LinkedHashMap<>();
+      simulator.replicas().forEach(r -> everywhere.put(r.id(), ComparisonScenario.MODELS));
+      awaitRoutable(running.adminPort, everywhere);
       List<PredictClient> calls = new ArrayList<>();
       InetSocketAddress envoy = new InetSocketAddress("127.0.0.1", running.listenerPort);
       List<String> streams = new ArrayList<>();
@@ -202,28 +205,30 @@ public final class ComparisonBenchmark {
     };
   }
 
-  private static void awaitEveryReplicaRoutable(int adminPort, Simulator simulator) throws Exception {
+  /** Until Envoy routes each replica's models to it, REST and gRPC; at most 30 s. */
+  static void awaitRoutable(int adminPort, Map<String, ? extends Collection<String>> modelsByReplica)
+      throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (true) {
       EnvoyHosts hosts = EnvoyHosts.parse(admin(adminPort, "/clusters"));
       boolean all = true;
-      for (String model : ComparisonScenario.MODELS) {
-        for (SimulatedReplica replica : simulator.replicas()) {
-          all &= hosts.routable("modelgate/" + model + "/rest", replica.id())
-              && hosts.routable("modelgate/" + model + "/grpc", replica.id());
+      for (Map.Entry<String, ? extends Collection<String>> placed : modelsByReplica.entrySet()) {
+        for (String model : placed.getValue()) {
+          all &= hosts.routable("modelgate/" + model + "/rest", placed.getKey())
+              && hosts.routable("modelgate/" + model + "/grpc", placed.getKey());
         }
       }
       if (all) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("not every replica routable after 30 s");
+        throw new IllegalStateException("not every replica routable for its models after 30 s: " + modelsByReplica);
       }
       Thread.sleep(100);
     }
   }
 
-  private static String admin(int port, String path) throws Exception {
+  static String admin(int port, String path) throws Exception {
     return HttpClient.newHttpClient()
         .send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(2)).build(),
