@@ -88,6 +88,8 @@ public final class Prober
   private volatile boolean closed;
   private ScheduledFuture<?> rounds; // guarded by this
   private ScheduledFuture<?> urgentTicks; // guarded by this
+  /** Where the next urgent tick starts; only the tick (never two at once) uses it. */
+  private int urgentCursor;
 
   /**
    * @param openProbe opens one probe per replica (see {@link ModelStatusProbes#open}); the
@@ -346,14 +348,24 @@ public final class Prober
 
   /**
    * One urgent tick: starts a probe of every key that {@link #isUrgent} says is wanted but not
-   * serving. One pass over the keys: cheap enough for thousands of keys ten times a second.
+   * serving, at most {@code maxConcurrency} of them (a fleet loading a model everywhere at once
+   * must not turn every key into ten probes a second); the next tick goes on where this one
+   * stopped, so every urgent key gets its turn. One pass over the keys: cheap enough for
+   * thousands of keys ten times a second.
    */
   void runUrgentTick() {
     try {
       long now = clock.millis();
-      for (Slot slot : slots.values()) {
+      List<Slot> keys = List.copyOf(slots.values());
+      int started = 0;
+      for (int i = 0; i < keys.size() && started < config.maxConcurrency(); i++) {
+        Slot slot = keys.get((urgentCursor + i) % keys.size());
         if (isUrgent(slot, now) && tryStart(slot)) {
           urgent.increment();
+          started++;
+          if (started == config.maxConcurrency()) {
+            urgentCursor = (urgentCursor + i + 1) % keys.size();
+          }
         }
       }
     } catch (RuntimeException e) {

@@ -379,6 +379,24 @@ class ProberTest {
   }
 
   @Test
+  void anUrgentTickStartsAtMostMaxConcurrencyProbesAndEveryUrgentKeyGetsItsTurn() throws Exception {
+    List<GrpcStatusPeer> loading = List.of(peer(), peer(), peer(), peer());
+    loading.forEach(p -> p.reply("resnet", version(1, State.LOADING)));
+    List<ReplicaConfig> replicas = new ArrayList<>();
+    for (int i = 0; i < loading.size(); i++) {
+      replicas.add(loading.get(i).replica("r" + i));
+    }
+    Prober prober = prober(replicas, List.of("resnet"), config(LONG_INTERVAL, Duration.ofSeconds(1), 1));
+    long start = System.nanoTime();
+
+    prober.start();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> loading.stream().allMatch(p -> probes(p, "resnet") >= 4));
+    long ticks = (System.nanoTime() - start) / URGENT.toNanos();
+    assertThat(prober.counters().urgent()).as("one urgent probe per tick at most (%d ticks)", ticks).isLessThanOrEqualTo(ticks + 1);
+  }
+
+  @Test
   void aLoadingKeyIsProbedUrgentlyEvenWhereAnotherReplicaServesTheModel() throws Exception {
     GrpcStatusPeer serving = peer();
     GrpcStatusPeer loading = peer();
