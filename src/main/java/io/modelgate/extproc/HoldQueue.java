@@ -132,10 +132,8 @@ final class HoldQueue implements AutoCloseable {
     }
     Decision now = decisions.computeIfAbsent(entry.request, r -> policy.decide(r, view));
     if (now instanceof Decision.Route) {
-      counters.holdReleased();
       finish(entry, now);
     } else if (now instanceof Decision.Reject reject) {
-      counters.holdExpired();
       finish(entry, waited(entry, reject.message()));
     }
   }
@@ -143,7 +141,6 @@ final class HoldQueue implements AutoCloseable {
   private void expire(Held entry) {
     Decision now = policy.decide(entry.request, views.current());
     if (now instanceof Decision.Route) {
-      counters.holdReleased();
       finish(entry, now);
       return;
     }
@@ -151,7 +148,6 @@ final class HoldQueue implements AutoCloseable {
         now instanceof Decision.Reject reject
             ? reject.message()
             : ((Decision.Hold) now).meanwhile().message();
-    counters.holdExpired();
     finish(entry, waited(entry, message));
   }
 
@@ -167,8 +163,14 @@ final class HoldQueue implements AutoCloseable {
         message + "; waited " + waitedMs + " ms for a replica to become ready (" + bound + ")");
   }
 
+  /** Answers the entry unless something else did first (counted only then). */
   private void finish(Held entry, Decision decision) {
     if (leave(entry)) {
+      if (decision instanceof Decision.Route) {
+        counters.holdReleased();
+      } else {
+        counters.holdExpired();
+      }
       entry.answer.accept(decision, entry.waited());
     }
   }
