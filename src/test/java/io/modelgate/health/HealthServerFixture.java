@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.modelgate.grpcserver.GrpcServerPolicy;
 import io.modelgate.view.HealthView;
+import io.modelgate.time.MutableClock;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;

@@ -10,6 +10,7 @@ import io.modelgate.config.ProbeConfig;
 import io.modelgate.config.Protocol;
 import io.modelgate.config.ReplicaConfig;
 import io.modelgate.tfserving.api.ModelVersionStatus.State;
+import io.modelgate.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -15,6 +15,7 @@ import io.modelgate.probing.ProbeOutcome;
 import io.modelgate.probing.VersionState;
 import io.modelgate.probing.VersionStatus;
 import io.modelgate.view.ReplicaHealth;
+import io.modelgate.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
