@@ -1,5 +1,6 @@
 package io.modelgate.xds;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.modelgate.app.ModelgateServer;
@@ -223,6 +224,15 @@ public final class RoutingRig implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** Checks that Envoy rejected no configuration update of this rig's, then closes it either way. */
+  public void closeExpectingNoRejectedUpdate() {
+    try {
+      assertThat(rejectedUpdates()).as("configuration updates Envoy rejected").isZero();
+    } finally {
+      close();
     }
   }
 
