@@ -3,12 +3,6 @@ package io.modelgate.xds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.modelgate.config.ListenConfig;
-import io.modelgate.config.ModelConfig;
-import io.modelgate.config.ModelgateConfig;
-import io.modelgate.config.ProbeConfig;
-import io.modelgate.config.Protocol;
-import io.modelgate.config.ReplicaConfig;
 import io.modelgate.config.XdsConfig;
 import io.modelgate.routing.ClusterNames;
 import io.modelgate.view.HealthView;
@@ -28,13 +22,6 @@ import org.junit.jupiter.api.Test;
  */
 class AppliedViewsTest {
   private static final String ENDPOINTS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
-  private static final ModelgateConfig CONFIG =
-      new ModelgateConfig(
-          List.of(new ReplicaConfig("a", "127.0.0.1", 18500, 18501, Protocol.GRPC)),
-          List.of(ModelConfig.any("m")),
-          ProbeConfig.defaults(),
-          ListenConfig.loopbackEphemeral(),
-          XdsConfig.defaults());
 
   private final FixedView newest = new FixedView();
   private final AppliedViews applied = new AppliedViews(newest);
@@ -79,7 +66,7 @@ class AppliedViewsTest {
   @Test
   void anEnvoyThatRejectsTheEndpointsAppliesNothingOneThatAcceptsThemDoes() throws Exception {
     server = new XdsServer(new InetSocketAddress("127.0.0.1", 0), XdsConfig.NodeGroup.ALL, applied);
-    publisher = new XdsSnapshotPublisher(new EnvoyResources(CONFIG), server, newest, applied);
+    publisher = new XdsSnapshotPublisher(new EnvoyResources(FixedView.CONFIG), server, newest, applied);
     applied.subscribe(heard::add);
     List<String> clusters =
         List.of(

@@ -12,13 +12,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.modelgate.config.ListenConfig;
-import io.modelgate.config.ModelConfig;
-import io.modelgate.config.ModelgateConfig;
-import io.modelgate.config.ProbeConfig;
-import io.modelgate.config.Protocol;
-import io.modelgate.config.ReplicaConfig;
-import io.modelgate.config.XdsConfig;
 import io.modelgate.grpcserver.LogCapture;
 import io.modelgate.grpcserver.RawCalls;
 import java.net.InetSocketAddress;
@@ -41,13 +34,6 @@ import org.junit.jupiter.api.Test;
 class XdsStreamBookkeepingTest {
   private static final String CLUSTER_TYPE = AdsTestClient.CLUSTER_TYPE;
   private static final Node NODE = Node.newBuilder().setId("envoy-1").setCluster("edge").build();
-  private static final ModelgateConfig CONFIG =
-      new ModelgateConfig(
-          List.of(new ReplicaConfig("a", "127.0.0.1", 18500, 18501, Protocol.GRPC)),
-          List.of(ModelConfig.any("m")),
-          ProbeConfig.defaults(),
-          ListenConfig.loopbackEphemeral(),
-          XdsConfig.defaults());
 
   private XdsServer server;
   private XdsSnapshotPublisher publisher;
@@ -56,7 +42,7 @@ class XdsStreamBookkeepingTest {
   @BeforeEach
   void start() {
     server = new XdsServer(new InetSocketAddress("127.0.0.1", 0));
-    publisher = new XdsSnapshotPublisher(new EnvoyResources(CONFIG), server, new FixedView());
+    publisher = new XdsSnapshotPublisher(new EnvoyResources(FixedView.CONFIG), server, new FixedView());
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
   }
 
